@@ -1,0 +1,1 @@
+"""Talking to the database: URLs, connections, locks and the catalog snapshot."""
