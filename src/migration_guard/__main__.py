@@ -1,0 +1,3 @@
+from migration_guard.cli import main
+
+main()

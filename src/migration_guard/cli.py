@@ -1,0 +1,138 @@
+"""The command line: run, check, diagnose, demo. Bad input gets one line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from migration_guard import __version__
+from migration_guard.db.url import mask_text
+from migration_guard.errors import GuardError, UsageError
+
+EXIT = {"succeeded": 0, "recovered": 0, "clean": 0, "refused": 1, "failed": 1, "predicted_failure": 1}
+
+
+def _fail(exc: BaseException, code: int) -> None:
+    click.echo(f"migration-guard: error: {mask_text(str(exc))}", err=True)
+    sys.exit(code)
+
+
+def _guard_options(fn):
+    options = [
+        click.option("--database-url", help="Database URL (default: DATABASE_URL, then the framework's config)."),
+        click.option("--framework", type=click.Choice(["alembic", "flask", "django"]),
+                     help="Which migration tool the command runs, when it cannot be told from the command."),
+        click.option("--report-json", type=click.Path(dir_okay=False), help="Write the JSON report here."),
+        click.option("--report-md", type=click.Path(dir_okay=False), help="Write the Markdown report here."),
+        click.option("--dry-run", is_flag=True, default=None,
+                     help="Predict, diagnose and plan; print what would be done; change nothing."),
+        click.option("--dedupe", type=click.Choice(["off", "keep-oldest", "keep-newest"]),
+                     help="What to do with duplicate rows that block a unique constraint (default: off)."),
+        click.option("--lock-timeout", type=float, help="Seconds to wait for the migration lock (default 600)."),
+        click.option("--connect-timeout", type=float, help="Seconds to wait for the database (default 30)."),
+        click.option("--max-attempts", type=int, help="Runs of the command at most, recoveries included (default 5)."),
+        click.option("--no-github", "github", flag_value=False, default=None,
+                     help="Do not write GitHub job summaries, annotations or comments."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="migration-guard")
+def main() -> None:
+    """Make the migration step of a deploy safe."""
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@_guard_options
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def run(command, **flags) -> None:
+    """Run COMMAND (after --) guarded: lock, run, diagnose, recover on evidence, report."""
+    _guarded(list(command), flags)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@_guard_options
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def check(command, **flags) -> None:
+    """Predict what COMMAND would meet; change nothing. Exit 1 when a failure is predicted."""
+    flags["dry_run"] = True
+    _guarded(list(command), flags)
+
+
+def _guarded(command: list[str], flags: dict) -> None:
+    from migration_guard import settings as settings_mod
+    from migration_guard.report import render
+    from migration_guard.runner import Interrupted, Runner
+
+    if command and command[0] == "--":
+        command = command[1:]
+    try:
+        settings = settings_mod.load({k: v for k, v in flags.items() if v is not None})
+        runner = Runner(settings, command)
+        try:
+            report = runner.run()
+        except Interrupted as stop:
+            report = runner.report
+            _write(render, report, settings, runner.secrets)
+            sys.exit(128 + stop.signum)
+        _write(render, report, settings, runner.secrets)
+        sys.exit(EXIT.get(report.status, 1))
+    except GuardError as exc:
+        _fail(exc, exc.exit_code)
+
+
+def _write(render, report, settings, secrets) -> None:
+    try:
+        render.write_reports(report, settings.report_json, settings.report_md, secrets=secrets)
+    except OSError as exc:
+        click.echo(f"migration-guard: warning: cannot write the report: {exc}", err=True)
+    click.echo(render.human_summary(report, secrets=secrets), err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print {\"failures\": [...]} as JSON.")
+@click.argument("log", required=False, default="-")
+def diagnose(as_json: bool, log: str) -> None:
+    """Classify a saved migration log (FILE, or - for standard input)."""
+    from migration_guard.diagnose import diagnose_text
+
+    try:
+        data = sys.stdin.buffer.read() if log == "-" else Path(log).read_bytes()
+    except OSError as exc:
+        _fail(UsageError(f"cannot read {log}: {exc.strerror or exc}"), 2)
+    text = data.decode("utf-8", "replace")
+    if not text.strip():
+        _fail(UsageError(f"the log {'on standard input' if log == '-' else log} is empty"), 2)
+    failures = diagnose_text(text)
+    if as_json:
+        click.echo(json.dumps({"failures": [f.to_dict() for f in failures]}, indent=2))
+    elif not failures:
+        click.echo("no failure found in the log")
+    else:
+        for f in failures:
+            where = " ".join(f"{k}={v}" for k, v in f.to_dict().items()
+                             if k in ("table", "column", "object_name", "revision", "sqlstate", "errno"))
+            click.echo(f"{f.kind}: {where}".rstrip(": "))
+    sys.exit(0 if failures else 1)
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Keep the throwaway database and sample project afterwards.")
+def demo(keep: bool) -> None:
+    """The whole story on a throwaway database: a hotfix column, an enum made elsewhere, two replicas."""
+    from migration_guard import demo as demo_mod
+
+    try:
+        sys.exit(demo_mod.main(keep=keep))
+    except GuardError as exc:
+        _fail(exc, exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Open a connection with a bounded wait, and turn driver errors into one clear line."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from migration_guard.db import url as urls
+from migration_guard.errors import UnreachableError, UsageError
+
+
+def engine_for(url: URL, *, connect_timeout: float = 10.0) -> Engine:
+    url = urls.for_driver(url)
+    dialect = urls.dialect_of(url)
+    args: dict = {}
+    if dialect == "postgresql":
+        args["connect_timeout"] = max(1, int(connect_timeout))
+        args["application_name"] = "migration-guard"
+    elif dialect == "mysql":
+        args["connect_timeout"] = max(1, int(connect_timeout))
+    elif dialect == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or "mode=memory" in str(url.query):
+            raise UsageError("an in-memory SQLite database cannot be guarded: each process gets its own; "
+                             "use a file (sqlite:///path/to/app.db)")
+    try:
+        return create_engine(url, poolclass=NullPool, connect_args=args)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise UsageError(f"cannot use database URL {urls.mask(url)}: {exc}") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own words, one line, without SQLAlchemy's background link."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
+
+def wait_for(engine: Engine, *, timeout: float, on_retry=None) -> None:
+    """Connect until it works or `timeout` seconds pass (a database may still be starting in a deploy)."""
+    deadline = time.monotonic() + max(0.0, timeout)
+    delay = 0.25
+    while True:
+        try:
+            with engine.connect():
+                return
+        except (OperationalError, DBAPIError) as exc:
+            if urls.dialect_of(engine.url) == "sqlite" or time.monotonic() + delay > deadline:
+                raise UnreachableError(
+                    f"cannot reach the database at {urls.mask(engine.url)}: "
+                    f"{urls.mask_text(first_line(exc))}"
+                ) from None
+            if on_retry:
+                on_retry(first_line(exc))
+            time.sleep(delay)
+            delay = min(delay * 2, 3.0)

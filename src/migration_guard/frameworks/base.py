@@ -1,0 +1,82 @@
+"""What the guard needs to know of any migration tool."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+
+@dataclass
+class Revision:
+    id: str  # alembic revision id, or Django "app.0012_name"
+    description: str = ""
+    path: str | None = None  # the migration file
+    down: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.description}".strip()
+
+
+@dataclass
+class ToolRun:
+    argv: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str = ""
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Framework:
+    name = "unknown"
+
+    def __init__(self, argv: list[str], cwd: Path):
+        self.argv = argv
+        self.cwd = cwd
+
+    # -- configuration --------------------------------------------------------------------------
+    def config_url(self, env: dict) -> str | None:
+        """The database URL from the tool's own configuration, when DATABASE_URL and flags give none."""
+        return None
+
+    @property
+    def upgrades_to_head(self) -> bool:
+        """True when the command asks for every pending revision (so 'nothing pending' is knowable)."""
+        return False
+
+    # -- state ----------------------------------------------------------------------------------
+    def pending(self, engine: Engine) -> list[Revision] | None:
+        """Revisions the command will apply, in order; None when that cannot be known beforehand."""
+        return None
+
+    def applied(self, engine: Engine) -> set[str]:
+        return set()
+
+    # -- tooling ---------------------------------------------------------------------------------
+    def revision_sql(self, env: dict, revisions: list[Revision], engine: Engine) -> dict[str, list[str] | None]:
+        """The statements each revision will run, where the tool can say without running it."""
+        return {r.id: None for r in revisions}
+
+    def mark_applied(self, revision: Revision, env: dict) -> ToolRun:
+        raise NotImplementedError
+
+    def tool(self, argv: list[str], env: dict, timeout: float = 600) -> ToolRun:
+        """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap."""
+        clean = {k: v for k, v in env.items() if not k.startswith("MIGRATION_GUARD_PLAN")}
+        try:
+            proc = subprocess.run(argv, cwd=self.cwd, env=clean, capture_output=True, text=True,
+                                  errors="replace", timeout=timeout, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return ToolRun(argv, 127, "", str(exc))
+        return ToolRun(argv, proc.returncode, proc.stdout or "", proc.stderr or "")
+
+
+def program_name(token: str) -> str:
+    return os.path.basename(token).lower().removesuffix(".exe")

@@ -1,0 +1,42 @@
+"""Predict, without running anything, the 'already exists' failures the pending revisions will meet.
+
+Each pending statement that creates something is checked against the catalog; the first one whose
+object already exists is the failure the run would meet (on PostgreSQL a failed revision stops the
+run). Statements are those the tool prints in its offline mode, so migrations that inspect the
+database at run time are not seen here.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from migration_guard.db.shadow import Shadow
+from migration_guard.diagnose.failure import Failure
+from migration_guard.recovery.evidence import check
+
+KIND_OF = {"add_column": "duplicate_column", "create_table": "duplicate_relation",
+           "create_index": "duplicate_relation", "create_sequence": "duplicate_relation",
+           "create_view": "duplicate_relation", "create_enum": "duplicate_type",
+           "create_type": "duplicate_type", "add_constraint": "duplicate_object"}
+
+
+def predict(ctx) -> list[Failure]:
+    if ctx.dialect != "postgresql":
+        return []
+    shadowing = Shadow if ctx.dialect == "postgresql" else None
+    with ctx.engine.connect() as conn, (shadowing(conn) if shadowing else nullcontext(None)) as shadow:
+        for rev in ctx.pending:
+            for statement in ctx.sql.get(rev.id) or ():
+                for effect in ctx.effects(statement):
+                    if effect.op not in KIND_OF or effect.detail.get("if_not_exists"):
+                        continue
+                    verdict = check(effect, ctx.catalog, shadow)
+                    if verdict.state in ("satisfied", "differs", "incomplete"):
+                        return [Failure(
+                            kind=KIND_OF[effect.op], object_type=effect.op.split("_", 1)[1],
+                            object_name=effect.name, table=effect.table or (
+                                effect.name if effect.op == "create_table" else None),
+                            column=effect.name if effect.op == "add_column" else None,
+                            statement=statement, revision=rev.id, dialect=ctx.dialect,
+                            message=f"{effect.subject} already exists")]
+    return []

@@ -1,0 +1,59 @@
+"""Every failure no recovery acts on: no action, and plain words on what to check.
+
+These are refused because nothing in the catalog could make a fix right: the history itself is
+inconsistent, the code and the database disagree on which revisions exist, or the failure is not
+in a migration step at all.
+"""
+
+from __future__ import annotations
+
+from migration_guard.recovery.steps import Decision
+
+ADVICE: dict[str, tuple[str, list[str]]] = {
+    "duplicate_data": (
+        "a unique index or constraint cannot be built because the table already holds duplicate rows",
+        ["list the duplicate groups (the SQL below) and decide which rows to keep",
+         "or rerun with --dedupe keep-oldest / keep-newest: surplus rows are moved to a quarantine "
+         "table, restorable with `migration-guard restore`"]),
+    "inconsistent_history": (
+        "Django found a migration recorded as applied before one it depends on",
+        ["check django_migrations for the two migrations named in the log",
+         "usually an app (often a custom user model) was added after its dependents were migrated"]),
+    "unknown_revision": (
+        "the database records a revision that is not in this code (a deleted or unmerged migration, or "
+        "a database from another branch)",
+        ["find the revision in the history of the migrations folder",
+         "if the database really is at an equivalent revision of this code, `alembic stamp` it"]),
+    "multiple_heads": (
+        "the migrations folder has several heads (two branches added revisions on the same parent)",
+        ["merge them: `alembic merge heads -m merge` (or `flask db merge`), commit, deploy again"]),
+    "not_up_to_date": (
+        "the command needs the database at the latest revision first",
+        ["run the upgrade before generating a new revision"]),
+    "unrelated": (
+        "the command failed after its migrations finished, in a step that is not a migration",
+        ["the schema is migrated; fix the failing step (often a data load or a start-up task)"]),
+    "unknown": (
+        "the failure is not one the guard recognises, so it does not act on it",
+        ["read the log tail in this report"]),
+}
+
+
+def applies(ctx) -> bool:
+    return True
+
+
+def decide(ctx) -> Decision:
+    f = ctx.failure
+    reason, steps = ADVICE.get(f.kind, (f"no recovery acts on {f.kind} failures here", ADVICE["unknown"][1]))
+    sql = []
+    if f.kind == "duplicate_data" and f.table and f.key:
+        cols = f.key.split("=")[0].strip().strip("Key").strip().strip("()")
+        if cols:
+            sql.append(f"SELECT {cols}, count(*) FROM {f.table} GROUP BY {cols} HAVING count(*) > 1;")
+    if f.kind in ("duplicate_column", "duplicate_relation", "duplicate_type", "duplicate_object") \
+            and ctx.dialect != "postgresql":
+        reason = (f"{f.kind} on {ctx.dialect}: the guard compares definitions on PostgreSQL only so far, "
+                  "so it does not act here")
+        steps = ["compare the existing object with what the migration wants, then stamp or fix by hand"]
+    return Decision.refuse(f.kind, reason, steps, sql)

@@ -1,0 +1,249 @@
+"""A guarded run: lock, run the command, and on failure diagnose, plan, apply, run again; report.
+
+The lock is held for the whole run, so the state read after a failure is the state the next
+attempt meets. Attempts are bounded; a recovery that did not take (the same failure again on the
+same object) stops the run rather than loop.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from migration_guard import preflight
+from migration_guard.db import url as urls
+from migration_guard.db.connect import engine_for, wait_for
+from migration_guard.db.lock import Lock
+from migration_guard.diagnose import diagnose_text, primary
+from migration_guard.diagnose.failure import Failure
+from migration_guard.errors import GuardError, UsageError
+from migration_guard.frameworks import Framework, detect
+from migration_guard.recovery import plan
+from migration_guard.recovery.context import Context
+from migration_guard.recovery.steps import StepFailed
+from migration_guard.report.model import Attempt, Report
+from migration_guard.runtime import child
+from migration_guard.runtime.progress import Progress
+from migration_guard.settings import Settings
+
+SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN", "GH_TOKEN", "DATABASE_PASSWORD")
+NOT_RECOVERABLE = {"unknown", "unrelated"}
+
+
+class Runner:
+    def __init__(self, settings: Settings, argv: list[str], cwd: Path | None = None, env: dict | None = None,
+                 stream=None):
+        self.settings = settings
+        self.argv = list(argv)
+        self.cwd = cwd or Path.cwd()
+        self.env = dict(os.environ if env is None else env)
+        self.progress = Progress(stream or sys.stderr)
+        self.secrets = [self.env[k] for k in SECRET_ENV if self.env.get(k)]
+        self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
+        self._ids = 0
+
+    # -- set-up ---------------------------------------------------------------------------------------
+    def _target(self, framework: Framework):
+        raw = self.settings.database_url or self.env.get("DATABASE_URL") or framework.config_url(self.env)
+        if not raw:
+            raise UsageError("no database URL: pass --database-url, set DATABASE_URL, or configure "
+                             f"it in the {framework.name} project")
+        url = urls.parse(raw)
+        if url.password:
+            self.secrets.append(str(url.password))
+        self.report.database = {"dialect": urls.dialect_of(url), "url": urls.mask(url)}
+        return url
+
+    def run(self) -> Report:
+        began = time.monotonic()
+        lock = None
+        try:
+            framework = detect(self.argv, self.cwd, self.settings.framework)
+            self.report.framework = framework.name
+            url = self._target(framework)
+            engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
+            wait_for(engine, timeout=self.settings.connect_timeout,
+                     on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
+            lock = Lock(engine)
+            lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
+                f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
+            self.report.lock_wait_s = round(lock.waited_s, 3)
+            if lock.waited_s >= 0.5:
+                self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
+                                  "state again")
+            self._guarded(framework, engine, urls.dialect_of(url))
+        finally:
+            if lock is not None:
+                lock.release()
+            self.report.duration_s = round(time.monotonic() - began, 3)
+        return self.report
+
+    # -- the run --------------------------------------------------------------------------------------
+    def _guarded(self, framework: Framework, engine, dialect: str) -> None:
+        pending = framework.pending(engine)
+        if pending == [] and framework.upgrades_to_head:
+            heads = ", ".join(sorted(framework.applied(engine))) or "base"
+            self.progress.say(f"database is at head ({heads}): nothing to do")
+            self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
+            return
+        if self.settings.dry_run:
+            self._dry_run(framework, engine, dialect, pending or [])
+            return
+        child_plan: dict = {"skip": {}}
+        acted_on: set = set()
+        for number in range(1, self.settings.max_attempts + 1):
+            self.progress.begin_attempt(number, pending or [])
+            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event)
+            attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
+                              revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
+            self.report.attempts.append(attempt)
+            self.report.log_tail = result.output[-20000:]
+            if result.signalled:
+                self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
+                self.report.notes.append(f"signal {result.signalled} was passed on to the command")
+                raise Interrupted(result.signalled)
+            if result.exit_code == 0:
+                status = "recovered" if self.report.actions else "succeeded"
+                self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
+                return
+            failure = self._failure(result)
+            attempt.failure = failure
+            self.report.failures.append(failure)
+            self.progress.say(f"attempt {number} failed: {failure.kind}"
+                              f"{' on ' + _object(failure) if _object(failure) else ''}")
+            mismatch = self._other_database(engine)
+            if mismatch:
+                self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
+                                                      "(DATABASE_URL or --database-url)"])
+                return
+            pending = framework.pending(engine) or []
+            ctx = Context(failure, engine, dialect, framework, pending, self.env, self.settings, number, acted_on)
+            signature = (failure.kind, _object(failure), failure.revision)
+            if signature in acted_on and failure.kind not in ("type_catalog_conflict", "history_table_conflict"):
+                self._refuse(failure.kind, f"the same failure came back after the guard acted on it "
+                                           f"({_object(failure)}): the recovery did not take",
+                             ["read the log tail; the database may be changing under the guard"])
+                return
+            decision = plan.decide(ctx)
+            if decision.refusal is not None:
+                self.report.refusals.append(decision.refusal)
+                self.progress.say(f"refused: {decision.refusal.reason}")
+                status = "failed" if failure.kind in NOT_RECOVERABLE else "refused"
+                self._finish(status, f"{'Failed' if status == 'failed' else 'Refused'}: {decision.refusal.reason}")
+                return
+            acted_on.add(signature)
+            acted_on.add((failure.kind,))
+            if not self._apply(decision, ctx, child_plan):
+                return
+        self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
+
+    def _apply(self, decision, ctx, child_plan: dict) -> bool:
+        for step in decision.steps:
+            action = step.action
+            action.id = self._action_id()
+            self.progress.say(f"recovery {action.kind} on {action.target}:")
+            for line in action.evidence:
+                self.progress.say(f"    {line}")
+            try:
+                step.apply(ctx, child_plan)
+            except StepFailed as exc:
+                self.report.actions.append(action)
+                self._finish("failed", f"Recovery step {action.kind} failed: {exc}")
+                return False
+            except GuardError:
+                raise
+            except Exception as exc:  # a database error while applying: the transaction rolled back
+                self.report.actions.append(action)
+                self._finish("failed", f"Recovery step {action.kind} failed and was rolled back: "
+                             f"{urls.mask_text(str(getattr(exc, 'orig', exc)).splitlines()[0], self.secrets)}")
+                return False
+            action.applied = True
+            self.report.actions.append(action)
+        ctx.refresh()
+        return True
+
+    def _dry_run(self, framework, engine, dialect, pending) -> None:
+        ctx = Context(Failure("unknown"), engine, dialect, framework, pending, self.env, self.settings)
+        predicted = preflight.predict(ctx)
+        self.report.predicted = predicted
+        if not predicted:
+            self._finish("clean", f"Dry run: {len(pending)} pending revision(s); no failure predicted. "
+                                  "Nothing was changed.")
+            return
+        ctx.failure = predicted[0]
+        self.progress.say(f"dry run: revision {predicted[0].revision} would fail: {predicted[0].message}")
+        decision = plan.decide(ctx)
+        if decision.refusal:
+            self.report.refusals.append(decision.refusal)
+            self.progress.say(f"dry run: the guard would refuse: {decision.refusal.reason}")
+        for step in decision.steps:
+            step.action.id = self._action_id()
+            self.report.actions.append(step.action)
+            self.progress.say(f"dry run: would apply {step.action.kind} on {step.action.target}")
+            for line in step.action.evidence:
+                self.progress.say(f"    {line}")
+        self._finish("predicted_failure", "Dry run: a failure is predicted; nothing was changed.")
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def _failure(self, result) -> Failure:
+        failure = primary(diagnose_text(result.output)) or Failure(
+            "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
+        event = self.progress.failed_event
+        if event:
+            failure.revision = failure.revision or event.get("revision")
+            if event.get("statement"):
+                failure.statement = event["statement"]
+            failure.sqlstate = failure.sqlstate or event.get("sqlstate")
+            failure.errno = failure.errno or event.get("errno")
+        if failure.statement:
+            failure.statement = urls.mask_text(failure.statement, self.secrets)
+        return failure
+
+    def _other_database(self, engine) -> str | None:
+        """The child's own connections, as its hook saw them, must be to the database the guard holds."""
+        for seen in self.progress.connected:
+            if seen.get("dialect") and not _same_database(seen, engine.url):
+                return (f"the command connected to database {seen.get('database')!r} on {seen.get('host')}, "
+                        f"but the guard locked {engine.url.database!r}: it will not act on a database it "
+                        "does not hold")
+        return None
+
+    def _refuse(self, kind: str, reason: str, steps: list[str]) -> None:
+        from migration_guard.report.model import Refusal
+
+        self.report.refusals.append(Refusal(kind, reason, steps))
+        self.progress.say(f"refused: {reason}")
+        self._finish("refused", f"Refused: {reason}")
+
+    def _finish(self, status: str, summary: str) -> None:
+        self.report.status = status
+        self.report.summary = urls.mask_text(summary, self.secrets)
+
+    def _action_id(self) -> str:
+        self._ids += 1
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        return f"mg-{stamp}-{random.token_hex(2)}-{self._ids}"
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum
+
+
+def _same_database(seen: dict, url) -> bool:
+    if urls.dialect_of(url) == "sqlite":
+        return Path(seen.get("database") or "").resolve() == Path(url.database or "").resolve()
+    if seen.get("database") != url.database:
+        return False
+    return seen.get("port") is None or url.port is None or seen.get("port") == url.port
+
+
+def _object(f: Failure) -> str:
+    if f.column and f.table:
+        return f"{f.table}.{f.column}"
+    return f.object_name or f.constraint or f.table or ""

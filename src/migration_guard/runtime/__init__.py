@@ -1,0 +1,1 @@
+"""Executing the user's command: the child process, its output, its progress."""
