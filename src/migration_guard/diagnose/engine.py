@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 
 from . import merge, rules
 from .context import FRAME_REACH, LineContext, LogState
 from .failure import Failure
 from .normalize import Line
 
-MAX_FAILURES = 200
 MAX_MESSAGE = 2000
 MAX_STATEMENT = 64 * 1024
 
@@ -53,35 +55,56 @@ def _complete(failure: Failure, ctx: LineContext, step_level: bool) -> Failure:
     return failure
 
 
-def classify(ctx: LineContext) -> Failure | None:
-    """The first rule that reads the line, its failure completed and amended; None if none does."""
+@dataclass(frozen=True)
+class _Rule:
+    match: Callable[[LineContext], Failure | None]
+    triggers: tuple[str, ...]
+    step_level: bool
+
+
+@cache
+def _dispatch() -> tuple[tuple[_Rule, ...], tuple[Callable[[Failure, LineContext], Failure], ...]]:
     loaded = rules.load()
-    for rule in loaded:
-        match = getattr(rule, "match", None)
-        failure = match(ctx) if match else None
+    matchers = tuple(
+        _Rule(m.match, tuple(getattr(m, "TRIGGERS", ())), getattr(m, "STEP_LEVEL", True))
+        for m in loaded
+        if hasattr(m, "match")
+    )
+    return matchers, tuple(m.amend for m in loaded if hasattr(m, "amend"))
+
+
+def classify(ctx: LineContext, wants: Callable[[Failure], bool] | None = None) -> Failure | None:
+    """The first rule that reads the line, its failure completed and amended; None if none does.
+
+    `wants` is asked before the context is read, with the kind the rule gave and the message.
+    """
+    matchers, amenders = _dispatch()
+    message = ctx.message
+    for rule in matchers:
+        if rule.triggers and not any(t in message for t in rule.triggers):
+            continue
+        failure = rule.match(ctx)
         if failure is None:
             continue
-        step_level = getattr(rule, "STEP_LEVEL", True)
-        failure = _complete(failure, ctx, step_level)
-        if step_level:
-            for amender in loaded:
-                amend = getattr(amender, "amend", None)
-                if amend:
-                    failure = amend(failure, ctx)
+        failure.message = failure.message or message[:MAX_MESSAGE]
+        if wants is not None and not wants(failure):
+            return None
+        failure = _complete(failure, ctx, rule.step_level)
+        if rule.step_level:
+            for amend in amenders:
+                failure = amend(failure, ctx)
         return failure
     return None
 
 
 def run(lines: list[Line]) -> list[Failure]:
     state = LogState()
-    failures: list[Failure] = []
+    collected = merge.Collector()
     for index, line in enumerate(lines):
         state.update(index, line)
         if line.code or not _CANDIDATE.search(line.text):
             continue
-        failure = classify(_context(lines, index, state))
+        failure = classify(_context(lines, index, state), collected.wants)
         if failure is not None:
-            merge.add(failures, failure)
-            if len(failures) >= MAX_FAILURES:
-                break
-    return failures
+            collected.add(failure)
+    return collected.failures

@@ -24,6 +24,7 @@ _CLASS_PREFIX = re.compile(
     r"|(?:[A-Za-z_]\w{0,100}\.){0,10}[A-Za-z_]\w{0,100}:\s{1,8})"
 )
 _CORE_CHARS = 200
+_QUIET = ("unknown", "unrelated")  # kinds never acted on
 
 
 def core(message: str | None) -> str:
@@ -44,7 +45,7 @@ def same(a: Failure, b: Failure) -> bool:
         va, vb = getattr(a, name), getattr(b, name)
         if va is not None and vb is not None and str(va).casefold() != str(vb).casefold():
             return False
-    if a.kind == "unknown":
+    if a.kind in _QUIET and (a.object_name, a.table, a.key) == (None, None, None):
         return core(a.message) == core(b.message)
     shared = [n for n in _SUBJECT if getattr(a, n) is not None and getattr(b, n) is not None]
     if shared:
@@ -71,10 +72,43 @@ def combine(first: Failure, later: Failure) -> Failure:
     return merged
 
 
-def add(failures: list[Failure], new: Failure) -> None:
-    """Append `new`, or fold it into the latest earlier failure it echoes."""
-    for i in range(len(failures) - 1, -1, -1):
-        if same(failures[i], new):
-            failures[i] = combine(failures[i], new)
+class Collector:
+    """Failures in log order, echoes folded in; bounded however noisy the log is.
+
+    Failures that are never acted on (unknown, unrelated) are capped lower than the kinds a rule
+    reads, so that a log full of other exceptions cannot crowd out the failure that matters at its
+    end; `wants` lets the engine skip reading the context of one that would be dropped.
+    """
+
+    def __init__(self, max_failures: int = 200, max_quiet: int = 50) -> None:
+        self.failures: list[Failure] = []
+        self._max, self._max_quiet = max_failures, max_quiet
+        self._quiet_at: dict[tuple[str, str], int] = {}  # (kind, message core) -> index: O(1) echoes
+
+    def _room(self) -> bool:
+        return len(self.failures) < self._max
+
+    def wants(self, new: Failure) -> bool:
+        if new.kind not in _QUIET:
+            return True
+        text = core(new.message)
+        known = any((kind, text) in self._quiet_at for kind in _QUIET)
+        return known or (len(self._quiet_at) < self._max_quiet and self._room())
+
+    def add(self, new: Failure) -> None:
+        if new.kind in _QUIET:
+            key = (new.kind, core(new.message))
+            at = self._quiet_at.get(key)
+            if at is not None and same(self.failures[at], new):
+                self.failures[at] = combine(self.failures[at], new)
+            elif len(self._quiet_at) < self._max_quiet and self._room():
+                self._quiet_at[key] = len(self.failures)
+                self.failures.append(new)
             return
-    failures.append(new)
+        # Fold into the latest earlier failure it echoes.
+        for i in range(len(self.failures) - 1, -1, -1):
+            if self.failures[i].kind == new.kind and same(self.failures[i], new):
+                self.failures[i] = combine(self.failures[i], new)
+                return
+        if self._room():
+            self.failures.append(new)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 MAX_CHARS = 8 * 1024 * 1024
-MAX_LINES = 200_000
+MAX_LINES = 100_000
 MAX_LINE = 32 * 1024
 # A joined block (SQL statement, wrapped message) stops growing here; statements longer than this
 # are kept truncated rather than letting one block swallow the log.

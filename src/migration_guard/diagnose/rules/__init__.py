@@ -2,6 +2,8 @@
 
 A rule module defines:
 - `KIND`: the kind it diagnoses (a member of `failure.KINDS`);
+- `TRIGGERS` (optional): plain substrings, one of which a message must contain for `match` to be
+  tried at all; it keeps a log of a hundred thousand error lines cheap;
 - `PRIORITY`: rules are tried in ascending order and the first match wins, so a narrower reading
   of a message (a unique violation on `pg_type_typname_nsp_index`) runs before a wider one;
 - `match(ctx: LineContext) -> Failure | None` (optional): read one candidate error line. A rule

@@ -28,6 +28,7 @@ from . import _names
 
 KIND = "duplicate_column"
 PRIORITY = 10
+TRIGGERS = ("already exists", "uplicate column name")
 
 _PG = re.compile(rf"column {_names.pg('column')} of relation {_names.pg('table')} already exists")
 _MYSQL = re.compile(rf"Duplicate column name {_names.my('column')}")

@@ -31,6 +31,7 @@ from . import _names
 
 KIND = "duplicate_data"
 PRIORITY = 40
+TRIGGERS = ("could not create unique index", "Duplicate entry", "UNIQUE constraint failed")
 
 _PG = re.compile(rf"could not create unique index {_names.pg('name')}")
 _MYSQL = re.compile(r"Duplicate entry '(?P<value>[^\n]{0,500}?)' for key " + _names.my("key"))

@@ -24,6 +24,7 @@ from . import _names
 
 KIND = "duplicate_object"
 PRIORITY = 20
+TRIGGERS = ("already exists", "Duplicate foreign key")
 
 _PG_WORDS = (
     "event trigger|constraint|trigger|policy|rule|extension|role|publication|subscription|server"

@@ -31,6 +31,7 @@ from . import _names
 
 KIND = "duplicate_relation"
 PRIORITY = 30
+TRIGGERS = ("already exists", "Duplicate key name")
 
 _PG = re.compile(rf"(?<!of )(?<!for )\brelation {_names.pg('name')} already exists")
 _MYSQL_TABLE = re.compile(rf"\bTable {_names.my('name')} already exists")

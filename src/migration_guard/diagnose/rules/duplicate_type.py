@@ -23,6 +23,7 @@ from . import _names
 
 KIND = "duplicate_type"
 PRIORITY = 15
+TRIGGERS = ("already exists",)
 
 _PG = re.compile(rf"(?<![\w\"])type {_names.pg('name')} already exists")
 

@@ -25,6 +25,7 @@ from . import _names
 
 KIND = "history_table_conflict"
 PRIORITY = 6
+TRIGGERS = ("duplicate key value", "Duplicate entry", "UNIQUE constraint failed")
 
 _PG = re.compile(rf"duplicate key value violates unique constraint {_names.pg('constraint')}")
 _MYSQL = re.compile(r"Duplicate entry '(?P<value>[^\n]{0,500}?)' for key " + _names.my("key"))

@@ -19,6 +19,7 @@ from ..failure import Failure
 
 KIND = "inconsistent_history"
 PRIORITY = 50
+TRIGGERS = ("is applied before its dependency",)
 STEP_LEVEL = False
 
 _DJANGO = re.compile(

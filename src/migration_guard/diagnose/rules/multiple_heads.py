@@ -18,6 +18,7 @@ from ..failure import Failure
 
 KIND = "multiple_heads"
 PRIORITY = 52
+TRIGGERS = ("are present",)
 STEP_LEVEL = False
 
 _ALEMBIC = re.compile(r"Multiple head(?: revision)?s are present")

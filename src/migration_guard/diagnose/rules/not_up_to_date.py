@@ -17,6 +17,7 @@ from ..failure import Failure
 
 KIND = "not_up_to_date"
 PRIORITY = 53
+TRIGGERS = ("not up to date",)
 STEP_LEVEL = False
 
 _ALEMBIC = re.compile(r"Target database is not up to date")

@@ -23,6 +23,7 @@ from ..failure import Failure
 
 KIND = "type_catalog_conflict"
 PRIORITY = 5
+TRIGGERS = ("pg_type_typname_nsp_index",)
 
 _CONSTRAINT = "pg_type_typname_nsp_index"
 _PG = re.compile(rf'duplicate key value violates unique constraint "{_CONSTRAINT}"')

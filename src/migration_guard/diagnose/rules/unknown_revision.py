@@ -19,6 +19,7 @@ from ..failure import Failure
 
 KIND = "unknown_revision"
 PRIORITY = 51
+TRIGGERS = ("locate revision", "No such revision")
 STEP_LEVEL = False
 
 _ALEMBIC = re.compile(
