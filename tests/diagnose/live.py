@@ -74,7 +74,9 @@ revision = "1a2b3c4d5e6f"
 down_revision = None
 
 def upgrade():
-    op.create_table("account", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50)))
+    op.create_table(
+        "account", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50))
+    )
 """
 _REV2 = """\
 \"\"\"add account email\"\"\"
