@@ -1,0 +1,27 @@
+"""Helpers for the diagnose tests."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from migration_guard.diagnose import Failure, diagnose_text
+
+
+def _one(log: str) -> Failure:
+    failures = diagnose_text(textwrap.dedent(log))
+    assert len(failures) == 1, [f.to_dict() for f in failures]
+    return failures[0]
+
+
+@pytest.fixture
+def one():
+    """Diagnose a (dedented) log that must show exactly one failure, and return it."""
+    return _one
+
+
+@pytest.fixture
+def kinds():
+    """Diagnose a (dedented) log and return the kinds of its failures, in order."""
+    return lambda log: [f.kind for f in diagnose_text(textwrap.dedent(log))]
