@@ -87,8 +87,10 @@ def snapshot(conn: Connection) -> Catalog:
         spec = ddl.get(table) or sqlite_ddl.TableDDL()
         # A lone INTEGER PRIMARY KEY is the rowid and a WITHOUT ROWID table's key is NOT NULL:
         # neither can hold NULL, whatever the notnull flag says.
-        implied = bool(pk) and t.kind == "table" and (
-            spec.without_rowid or (len(pk_cols[table]) == 1 and typ.upper() == "INTEGER")
+        implied = (
+            bool(pk)
+            and t.kind == "table"
+            and (spec.without_rowid or (len(pk_cols[table]) == 1 and typ.upper() == "INTEGER"))
         )
         t.columns[name] = Column(
             name=name,
@@ -195,5 +197,5 @@ def _read_foreign_keys(conn: Connection, cat: Catalog, ddl: dict) -> None:
         for fk in spec.foreign_keys if spec else []:
             if fk.name and fk.columns == cols and fk.ref_table.lower() == ref_table.lower():
                 spec.constraint_names[("foreign", tuple(cols))] = fk.name
-        _add(cat, ddl, table, "foreign", cols, definition,
-             ref_table=ref_table, ref_columns=ref_cols, ref_schema="main")
+        refs = {"ref_table": ref_table, "ref_columns": ref_cols, "ref_schema": "main"}
+        _add(cat, ddl, table, "foreign", cols, definition, **refs)

@@ -77,9 +77,7 @@ class TableDDL:
 
 def tokenize(sql: str) -> list[Tok]:
     return [
-        Tok(m.lastgroup, m.group(), m.start(), m.end())
-        for m in _TOKEN.finditer(sql)
-        if m.lastgroup != "ws"
+        Tok(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sql) if m.lastgroup != "ws"
     ]
 
 
