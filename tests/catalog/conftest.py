@@ -57,6 +57,16 @@ def fresh_database() -> Iterator:
 
 
 @pytest.fixture
+def postgres_url() -> str:
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def mysql_url() -> str:
+    return MYSQL_URL
+
+
+@pytest.fixture
 def pg_engine(fresh_database) -> Engine:
     return fresh_database(POSTGRES_URL, "PostgreSQL")
 

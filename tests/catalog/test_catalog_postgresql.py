@@ -83,12 +83,24 @@ def test_columns(cat):
     cols = cat.tables[("public", "users")].columns
     # the dropped column is gone and positions stay dense
     assert list(cols) == [
-        "id", "email", "org_id", "mood", "past_moods", "home", "score", "deleted_at", "email_len", "ext_id",
+        "id",
+        "email",
+        "org_id",
+        "mood",
+        "past_moods",
+        "home",
+        "score",
+        "deleted_at",
+        "email_len",
+        "ext_id",
     ]
     assert [c.position for c in cols.values()] == list(range(1, 11))
     email = cols["email"]
     assert (email.name, email.type, email.nullable, email.default) == (
-        "email", "character varying(255)", False, "''::character varying",
+        "email",
+        "character varying(255)",
+        False,
+        "''::character varying",
     )
     assert (email.generated, email.identity) == (None, None)
     assert cols["id"].type == "integer"
@@ -110,9 +122,14 @@ def test_columns(cat):
 def test_indexes(cat):
     ix = cat.indexes
     assert set(ix) == {
-        ("public", "orgs_pkey"), ("public", "orgs_name_key"), ("public", "users_pkey"),
-        ("public", "users_org_email"), ("public", "users_live_email"), ("public", "users_lower_email"),
-        ("public", "bookings_during_excl"), ("billing", "invoices_pkey"),
+        ("public", "orgs_pkey"),
+        ("public", "orgs_name_key"),
+        ("public", "users_pkey"),
+        ("public", "users_org_email"),
+        ("public", "users_live_email"),
+        ("public", "users_lower_email"),
+        ("public", "bookings_during_excl"),
+        ("billing", "invoices_pkey"),
     }
     composite = ix[("public", "users_org_email")]
     assert (composite.schema, composite.name, composite.table) == ("public", "users_org_email", "users")
@@ -140,14 +157,21 @@ def test_constraints(cat):
     c = cat.constraints
     check = c[("public", "users", "users_email_len_check")]
     assert (check.schema, check.name, check.table, check.type) == (
-        "public", "users_email_len_check", "users", "check",
+        "public",
+        "users_email_len_check",
+        "users",
+        "check",
     )
     assert check.columns == ["email"]
     assert check.definition == "CHECK (length(email::text) > 3)"
     assert (check.ref_table, check.ref_columns, check.ref_schema) == (None, [], None)
     fk = c[("public", "users", "users_org_id_fkey")]
     assert (fk.type, fk.columns, fk.ref_schema, fk.ref_table, fk.ref_columns) == (
-        "foreign", ["org_id"], "public", "orgs", ["id"],
+        "foreign",
+        ["org_id"],
+        "public",
+        "orgs",
+        ["id"],
     )
     assert fk.definition == "FOREIGN KEY (org_id) REFERENCES orgs(id) ON DELETE SET NULL"
     cross = c[("billing", "invoices", "invoices_user_id_fkey")]
@@ -185,7 +209,10 @@ def test_enum_labels_in_sort_order(cat):
 def test_composite_types(cat):
     unused = cat.type("unused_pair")
     assert (unused.schema, unused.name, unused.kind, unused.relation) == (
-        "public", "unused_pair", "composite", None,
+        "public",
+        "unused_pair",
+        "composite",
+        None,
     )
     assert unused.dependents == []
     assert unused.definition == "CREATE TYPE public.unused_pair AS (a integer, b integer)"
@@ -249,7 +276,12 @@ def test_empty_database(pg_engine):
     with pg_engine.connect() as conn:
         cat = snapshot(conn)
     assert (cat.tables, cat.indexes, cat.constraints, cat.enums, cat.types, cat.sequences) == (
-        {}, {}, {}, {}, {}, {},
+        {},
+        {},
+        {},
+        {},
+        {},
+        {},
     )
     assert cat.search_path == ["public"]
 
@@ -258,9 +290,12 @@ def test_number_of_queries_does_not_grow_with_the_schema(pg_engine, run_ddl, cou
     run_ddl(pg_engine, SCHEMA)
     with count_queries(pg_engine) as small, pg_engine.connect() as conn:
         snapshot(conn)
-    run_ddl(pg_engine, ";\n".join(
-        f"CREATE TABLE extra_{i} (id serial PRIMARY KEY, m mood, u integer UNIQUE)" for i in range(40)
-    ))
+    run_ddl(
+        pg_engine,
+        ";\n".join(
+            f"CREATE TABLE extra_{i} (id serial PRIMARY KEY, m mood, u integer UNIQUE)" for i in range(40)
+        ),
+    )
     with count_queries(pg_engine) as large, pg_engine.connect() as conn:
         cat = snapshot(conn)
     assert len(cat.tables) == 48
