@@ -3,6 +3,10 @@
 Names are stored as the catalog spells them (PostgreSQL folds unquoted names to lower case, the
 snapshot does not). Lookups take an optional schema; without one, the search path decides
 (`search_path` for PostgreSQL, the connected database for MySQL, `main` for SQLite).
+
+Index names are unique per schema on PostgreSQL and SQLite but only per table on MySQL (every
+table has a `PRIMARY`), so MySQL indexes are keyed `(schema, "table.index")`; `index(name,
+table=...)` finds an index by its bare name on every dialect.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ class Column:
     type: str  # as the database prints it: format_type() on PostgreSQL, COLUMN_TYPE on MySQL
     nullable: bool
     default: str | None = None
-    position: int = 0
+    position: int = 0  # 1-based, dense (dropped columns leave no gap)
+    generated: str | None = None  # expression of a generated (computed) column; not a default
+    identity: str | None = None  # "always" / "by default" for identity columns, "auto_increment" on MySQL
 
 
 @dataclass
@@ -50,6 +56,7 @@ class Constraint:
     definition: str = ""  # pg_get_constraintdef
     ref_table: str | None = None
     ref_columns: list[str] = field(default_factory=list)
+    ref_schema: str | None = None  # schema of ref_table (a foreign key may cross schemas)
 
 
 @dataclass
@@ -105,8 +112,15 @@ class Catalog:
         t = self.table(table, schema)
         return t.columns.get(column) if t else None
 
-    def index(self, name: str, schema: str | None = None) -> Index | None:
-        return self._find(self.indexes, name, schema)
+    def index(self, name: str, schema: str | None = None, table: str | None = None) -> Index | None:
+        if table is None:
+            return self._find(self.indexes, name, schema)
+        for s in [schema] if schema is not None else self.search_path:
+            for key in ((s, name), (s, f"{table}.{name}")):
+                hit = self.indexes.get(key)
+                if hit is not None and hit.table == table:
+                    return hit
+        return None
 
     def enum(self, name: str, schema: str | None = None) -> EnumType | None:
         return self._find(self.enums, name, schema)

@@ -1,0 +1,275 @@
+"""PostgreSQL catalog snapshot: six set-based queries over pg_catalog, whatever the schema size.
+
+Why pg_catalog and not information_schema: the information_schema views filter by privilege, join
+through layers of casts, cannot show enums, partial index predicates, index expressions or
+pg_depend, and are several times slower. Why six queries and not one per table: the guard reads
+the catalog around every deploy, and the number of round-trips must not grow with the schema.
+
+Each query returns one row per object. A relation's columns come back as one two-dimensional text
+array built on the server (`ARRAY(SELECT ARRAY[...] ... ORDER BY attnum)`), so 20,000 columns
+cross the wire as 2,000 rows. Column numbers in index keys, constraint keys and OWNED BY are then
+resolved to names in Python from that same array, instead of a pg_attribute lookup per key on the
+server; likewise the columns that use a type are found from each column's atttypid, which spares
+a second scan of pg_attribute (it has no index on atttypid).
+
+Every schema except the system ones is read: user schemas cannot start with `pg_` (reserved), so
+`nspname !~ '^pg_'` excludes pg_catalog, pg_toast, pg_temp_N and pg_toast_temp_N in one test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from .model import Catalog, Column, Constraint, EnumType, Index, Sequence, Table, UserType
+
+_USER_NS = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+
+# Standalone composite types ('c') are read here too: their attributes give their definitions and
+# show which other types they use. They are not tables.
+_TABLE_KINDS = {"r": "table", "v": "view", "m": "matview", "p": "partitioned", "f": "foreign"}
+
+# A default is deparsed without a relation (relid 0): defaults cannot refer to columns, and skipping
+# the relation lookup per table matters on a cold connection. Generated columns do refer to columns.
+_RELATIONS = text(f"""
+SELECT c.oid, n.nspname::text, c.relname::text, c.relkind, c.reltuples::float8,
+       ARRAY(SELECT ARRAY[a.attnum::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                          a.atttypid::text, a.attnotnull::text, a.attgenerated::text,
+                          a.attidentity::text,
+                          CASE WHEN a.atthasdef THEN
+                              (SELECT pg_get_expr(d.adbin, CASE a.attgenerated WHEN '' THEN 0
+                                                                               ELSE d.adrelid END)
+                                 FROM pg_attrdef d
+                                WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum) END]
+               FROM pg_attribute a
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'c') AND {_USER_NS}
+""")
+
+# Key columns only (INCLUDE columns are not part of what the index enforces). indkey is an
+# int2vector, read as text ("1 2") because its array form has lower bound 0, which drivers parse
+# differently. A key numbered 0 is an expression, printed by pg_get_indexdef(oid, k, true).
+_INDEXES = text(f"""
+SELECT n.nspname::text, ic.relname::text, i.indrelid, i.indisunique, i.indisprimary,
+       pg_get_expr(i.indpred, i.indrelid, true), pg_get_indexdef(i.indexrelid),
+       i.indkey::text, i.indnkeyatts,
+       CASE WHEN i.indexprs IS NOT NULL THEN
+           ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+                   FROM generate_series(1, i.indnkeyatts) AS k
+                  WHERE i.indkey[k - 1] = 0 ORDER BY k) END
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+WHERE {_USER_NS}
+""")
+
+_CONSTRAINTS = text(f"""
+SELECT n.nspname::text, con.conname::text, con.conrelid, con.contype,
+       pg_get_constraintdef(con.oid, true), con.confrelid, con.conkey, con.confkey
+FROM pg_constraint con
+JOIN pg_namespace n ON n.oid = con.connamespace
+WHERE con.conrelid <> 0 AND {_USER_NS}
+""")
+
+# User types, with the oids of the types that come with each (`parts`: its array type; for a
+# range, its multirange and that one's array type): a column of any of them uses the type. Other
+# dependents (functions, casts, views' rules, column defaults, domains over it) are pg_depend's
+# normal ('n') rows. Objects that also have an internal ('i') row on the type are part of it (a
+# range's constructor functions), auto ('a') rows (a domain's own CHECK) go with the type, and
+# column rows are already counted through atttypid; none of these is listed as a dependent.
+_TYPES = f"""
+WITH t AS (
+    SELECT t.oid, n.nspname::text AS nsp, t.typname::text AS name, t.typtype, t.typrelid,
+           t.typbasetype, t.typtypmod, t.typnotnull, t.typdefault, r.rngsubtype,
+           array_remove(array_remove(ARRAY[t.oid, t.typarray, %(multirange)s], NULL), 0) AS parts
+    FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_range r ON r.rngtypid = t.oid
+    LEFT JOIN pg_type m ON m.oid = %(multirange_oid)s
+    WHERE t.typtype IN ('c', 'd', 'e', 'r') AND {_USER_NS}
+),
+keyed AS (
+    SELECT oid AS typoid, unnest(parts) AS dep FROM t
+),
+others AS (
+    SELECT k.typoid, array_agg(DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)) AS deps
+    FROM keyed k
+    JOIN pg_depend d ON d.refclassid = 'pg_type'::regclass AND d.refobjid = k.dep
+    WHERE d.deptype = 'n' AND NOT (d.classid = 'pg_class'::regclass AND d.objsubid > 0)
+      AND NOT EXISTS (
+          SELECT 1 FROM keyed k2
+          JOIN pg_depend i ON i.refclassid = 'pg_type'::regclass AND i.refobjid = k2.dep
+          WHERE k2.typoid = k.typoid AND i.deptype = 'i' AND i.classid = d.classid
+            AND i.objid = d.objid)
+    GROUP BY k.typoid
+)
+SELECT t.oid, t.nsp, t.name, t.typtype, t.typrelid, t.parts,
+       CASE WHEN t.typtype = 'e' THEN
+           ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
+                 ORDER BY e.enumsortorder) END,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+            WHEN t.typtype = 'r' THEN format_type(t.rngsubtype, NULL) END,
+       t.typnotnull, t.typdefault,
+       CASE WHEN t.typtype = 'd' THEN
+           ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
+                   FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname) END,
+       others.deps
+FROM t
+LEFT JOIN others ON others.typoid = t.oid
+"""
+
+# OWNED BY is an 'a' (auto) dependency of the sequence on a table column; an identity column's
+# sequence has an 'i' (internal) one. The owning table is always in the sequence's schema.
+_SEQUENCES = text(f"""
+SELECT n.nspname::text, c.relname::text, d.refobjid, d.refobjsubid
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+     AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+WHERE c.relkind = 'S' AND {_USER_NS}
+""")
+
+_SEARCH_PATH = text("SELECT current_schemas(false)::text[]")
+
+_CONSTRAINT_KINDS = {
+    "p": "primary",
+    "u": "unique",
+    "f": "foreign",
+    "c": "check",
+    "x": "exclude",
+    "t": "trigger",
+    "n": "not_null",  # PostgreSQL 18 records NOT NULL in pg_constraint
+}
+
+_IDENTITY = {"a": "always", "d": "by default"}
+
+
+@dataclass
+class _Rel:
+    """What later queries need to know about a relation, by oid."""
+
+    schema: str
+    name: str
+    attnames: dict[int, str] = field(default_factory=dict)
+    attrs: list[str] = field(default_factory=list)  # "name type", for a composite's definition
+    typed: list[tuple[int, str]] = field(default_factory=list)  # (atttypid, column name)
+
+
+def snapshot(conn: Connection) -> Catalog:
+    cat = Catalog(dialect="postgresql")
+    cat.search_path = list(conn.execute(_SEARCH_PATH).scalar_one() or [])
+    rels = _read_relations(conn, cat)
+    _read_indexes(conn, cat, rels)
+    _read_constraints(conn, cat, rels)
+    _read_types(conn, cat, rels)
+    for nsp, name, relid, attnum in conn.execute(_SEQUENCES).all():
+        rel = rels.get(relid)
+        owned_by = f"{rel.name}.{rel.attnames[attnum]}" if rel and attnum in rel.attnames else None
+        cat.sequences[(nsp, name)] = Sequence(schema=nsp, name=name, owned_by=owned_by)
+    return cat
+
+
+def _read_relations(conn: Connection, cat: Catalog) -> dict[int, _Rel]:
+    rels: dict[int, _Rel] = {}
+    quote = conn.dialect.identifier_preparer.quote
+    for oid, nsp, name, relkind, tuples, cols in conn.execute(_RELATIONS).all():
+        rel = rels[oid] = _Rel(nsp, name)
+        table = None
+        if relkind in _TABLE_KINDS:
+            # reltuples is -1 until the first VACUUM/ANALYZE (PostgreSQL 14+): unknown, not empty.
+            estimate = int(tuples) if tuples is not None and tuples >= 0 else None
+            table = cat.tables[(nsp, name)] = Table(nsp, name, _TABLE_KINDS[relkind], row_estimate=estimate)
+        for pos, (attnum, attname, typ, typoid, notnull, generated, identity, default) in enumerate(
+            cols or [], start=1
+        ):
+            rel.attnames[int(attnum)] = attname
+            rel.typed.append((int(typoid), attname))
+            if table is None:
+                rel.attrs.append(f"{quote(attname)} {typ}")
+                continue
+            table.columns[attname] = Column(
+                name=attname,
+                type=typ,
+                nullable=notnull != "true",
+                default=None if generated else default,
+                position=pos,
+                generated=default if generated else None,
+                identity=_IDENTITY.get(identity),
+            )
+    return rels
+
+
+def _read_indexes(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
+    for nsp, name, relid, unique, primary, predicate, definition, indkey, nkeys, exprs in conn.execute(
+        _INDEXES
+    ).all():
+        rel = rels[relid]
+        expressions = iter(exprs or [])
+        keys = [int(k) for k in indkey.split()[:nkeys]]
+        columns = [next(expressions) if k == 0 else rel.attnames[k] for k in keys]
+        cat.indexes[(nsp, name)] = Index(nsp, name, rel.name, columns, unique, primary, predicate, definition)
+
+
+def _read_constraints(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
+    for nsp, name, relid, contype, definition, ref_relid, conkey, confkey in conn.execute(_CONSTRAINTS).all():
+        rel, ref = rels[relid], rels.get(ref_relid)
+        cat.constraints[(nsp, rel.name, name)] = Constraint(
+            schema=nsp,
+            name=name,
+            table=rel.name,
+            type=_CONSTRAINT_KINDS.get(contype, contype),
+            columns=[rel.attnames[k] for k in conkey or []],
+            definition=definition,
+            ref_table=ref.name if ref else None,
+            ref_columns=[ref.attnames[k] for k in confkey or []] if ref else [],
+            ref_schema=ref.schema if ref else None,
+        )
+
+
+def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
+    # Multiranges (PostgreSQL 14+) are created with each range type and belong to it.
+    if (conn.dialect.server_version_info or (0,)) >= (14,):
+        parts = {"multirange": "r.rngmultitypid, m.typarray", "multirange_oid": "r.rngmultitypid"}
+    else:
+        parts = {"multirange": "NULL::oid", "multirange_oid": "NULL::oid"}
+    rows = conn.execute(text(_TYPES % parts)).all()
+    quote = conn.dialect.identifier_preparer.quote
+
+    # Every column whose type is one of a user type's oids depends on that type.
+    owner = {dep: row[0] for row in rows for dep in row[5]}
+    columns: dict[int, list[tuple[str, str, str]]] = {}
+    for rel in rels.values():
+        for typoid, attname in rel.typed:
+            if typoid in owner:
+                columns.setdefault(owner[typoid], []).append((rel.schema, rel.name, attname))
+
+    for oid, nsp, name, typtype, relid, _, labels, base, notnull, default, checks, others in rows:
+        rel = rels.get(relid)
+        if relid and rel is None:
+            continue  # the row type of an index, sequence or TOAST table: not a user type
+        dependents = sorted(
+            f"{t}.{c}" if s == nsp else f"{s}.{t}.{c}" for s, t, c in columns.get(oid, [])
+        ) + sorted(others or [])
+        qname = f"{quote(nsp)}.{quote(name)}"
+        relation = None
+        if typtype == "e":
+            cat.enums[(nsp, name)] = EnumType(nsp, name, list(labels))
+            literals = ", ".join("'" + label.replace("'", "''") + "'" for label in labels)
+            kind, definition = "enum", f"CREATE TYPE {qname} AS ENUM ({literals})"
+        elif typtype == "c":
+            relation = None if (nsp, rel.name) not in cat.tables else rel.name
+            kind = "composite"
+            definition = f"CREATE TYPE {qname} AS ({', '.join(rel.attrs)})" if relation is None else ""
+        elif typtype == "d":
+            parts = [f"CREATE DOMAIN {qname} AS {base}"]
+            parts += [f"DEFAULT {default}"] if default is not None else []
+            parts += ["NOT NULL"] if notnull else []
+            kind, definition = "domain", " ".join(parts + list(checks or []))
+        else:
+            kind, definition = "range", f"CREATE TYPE {qname} AS RANGE (SUBTYPE = {base})"
+        cat.types[(nsp, name)] = UserType(nsp, name, kind, relation, dependents, definition)
