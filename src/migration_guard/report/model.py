@@ -12,7 +12,8 @@ STATUSES = ("succeeded", "recovered", "refused", "failed", "predicted_failure", 
 @dataclass
 class Action:
     id: str  # unique across runs, e.g. "mg-20261121T083412-1"; `restore` takes it
-    kind: str  # recovery name: skip_satisfied, mark_applied, complete_enum, drop_stale_type, wait_and_retry, ...
+    # recovery name: skip_satisfied, mark_applied, complete_enum, drop_stale_type, wait_and_retry, ...
+    kind: str
     target: str  # what it acts on, e.g. "column settings.google_calendar_client_id" or "revision 1a2b3c"
     evidence: list[str] = field(default_factory=list)  # what the catalog showed, one fact per line
     statements: list[str] = field(default_factory=list)  # SQL run or skipped, as the database saw it
@@ -73,7 +74,7 @@ class Report:
         data = asdict(self)
         data["predicted"] = [f.to_dict() for f in self.predicted]
         data["failures"] = [f.to_dict() for f in self.failures]
-        for a, attempt in zip(data["attempts"], self.attempts):
+        for a, attempt in zip(data["attempts"], self.attempts, strict=True):
             a["failure"] = attempt.failure.to_dict() if attempt.failure else None
         data["attempts_count"] = len(self.attempts)
         return data
