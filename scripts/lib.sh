@@ -38,8 +38,9 @@ ensure_venv() {  # $1: extras, e.g. "test" or "demo,flask"
             == "$PWD/src/migration_guard/__init__.py" ]]; then
         return 0
     fi
+    # -qq: pip warnings here are mostly this machine's index settings; errors still print.
     echo "installing migration-guard[$extras] into .venv"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]" || return 1
+    .venv/bin/python -m pip install -qq --disable-pip-version-check -e ".[$extras]" || return 1
     echo "$want" >"$stamp"
 }
 
