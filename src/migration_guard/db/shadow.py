@@ -26,7 +26,8 @@ _KEEP_COLUMN_CONSTRAINTS = {enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CO
 _NEXTVAL = re.compile(r"nextval\('[^']*'::regclass\)")
 _COLUMNS_SQL = text(
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
-    "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+    "CASE a.attgenerated WHEN '' THEN pg_get_expr(d.adbin, 0) ELSE pg_get_expr(d.adbin, d.adrelid) END "
+    "FROM pg_attribute a "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE a.attrelid = CAST(:rel AS regclass) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
 )
@@ -153,7 +154,7 @@ class Shadow:
         rows = self._attempt([
             (f"CREATE TEMP TABLE {shadow} (LIKE {self._qualified(effect)})", None),
             (pg.deparse(node), None),
-            ("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            ("SELECT pg_get_constraintdef(oid, true) FROM pg_constraint "
              "WHERE conrelid = CAST(:rel AS regclass) AND conname = :name",
              {"rel": f"pg_temp.{shadow}", "name": effect.name}),
         ])
