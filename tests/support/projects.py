@@ -138,18 +138,18 @@ def create_app():
 '''
 
 
-def flask_project(root: Path, revisions: list[Rev]) -> Path:
-    """A Flask-Migrate app (`flask --app app:create_app db upgrade`) whose URL lives in the app config."""
+def flask_project(root: Path, revisions: list[Rev], env: dict | None = None) -> Path:
+    """A Flask-Migrate app made the way users make one: `flask db init`, then revision files.
+    The URL lives only in the app's config (APP_DATABASE_URL), like most Flask apps."""
     import subprocess
     import sys
 
+    from tests.support.cli import clean_env
+
     root.mkdir(parents=True, exist_ok=True)
     (root / "app.py").write_text(FLASK_APP)
-    env_ok = subprocess.run([sys.executable, "-c", "import flask_migrate, os; print(os.path.dirname("
-                             "flask_migrate.__file__))"], capture_output=True, text=True, check=True)
-    template = Path(env_ok.stdout.strip()) / "templates" / "flask"
-    (root / "migrations").mkdir(exist_ok=True)
-    for name in ("env.py", "alembic.ini", "script.py.mako"):
-        (root / "migrations" / name).write_text((template / name).read_text())
+    flask = str(Path(sys.executable).parent / "flask")
+    subprocess.run([flask, "--app", "app:create_app", "db", "init"], cwd=root, check=True, capture_output=True,
+                   env=clean_env({"APP_DATABASE_URL": "sqlite://", **(env or {})}))
     write_revisions(root / "migrations" / "versions", revisions)
     return root
