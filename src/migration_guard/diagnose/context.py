@@ -8,6 +8,7 @@ server `STATEMENT:` line or a legacy `'...' {}` line, and the `DETAIL: Key (a, b
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +19,8 @@ from .normalize import Line, is_exception_line
 # How far after an error its [SQL: ...] / DETAIL / STATEMENT lines may be, in logical lines.
 LOOKAHEAD = 8
 
-_MYSQL_ERRNO = re.compile(r"\((?P<errno>\d{4}), ['\"]|\bERROR (?P<cli>\d{4}) \((?P<state>\w{5})\)")
+# `(1060, "Duplicate ...")` from every Python driver; `ERROR 1060 (42S21)` from the mysql client.
+_MYSQL_ERRNO = re.compile(r"\((?P<errno>\d{4}), ['\"]|\bERROR (?P<cli>\d{4}) \(\w{5}\)")
 SERVER_LINE = re.compile(
     r"^(?P<level>ERROR|FATAL|PANIC|STATEMENT|DETAIL|HINT|CONTEXT|NOTICE|WARNING|LOG|INFO"
     r"|DEBUG\d?):\s"
@@ -165,7 +167,7 @@ class LineContext:
             return None
         return int(m.group("errno") or m.group("cli"))
 
-    def _following(self):
+    def _following(self) -> Iterator[str]:
         """The logical lines after the error that may still belong to it."""
         own = self.line.text
         if "\n" in own or "[SQL:" in own:
