@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from migration_guard.diagnose import Failure, diagnose_text
+
+# live.py (the producer of real failures) sits beside the tests; make it importable under any
+# pytest import mode.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _one(log: str) -> Failure:

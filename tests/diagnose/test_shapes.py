@@ -32,8 +32,13 @@ ALEMBIC_COMMON = {
     [
         (
             "alembic_psycopg2_duplicate_column.log",
-            {**ALEMBIC_COMMON, "sqlstate": "42701", "driver": "psycopg2", "dialect": "postgresql",
-             "message": 'psycopg2.errors.DuplicateColumn: column "email" of relation "account" already exists'},
+            {
+                **ALEMBIC_COMMON,
+                "sqlstate": "42701",
+                "driver": "psycopg2",
+                "dialect": "postgresql",
+                "message": 'psycopg2.errors.DuplicateColumn: column "email" of relation "account" already exists',
+            },
         ),
         (
             "alembic_psycopg3_duplicate_column.log",
@@ -41,8 +46,13 @@ ALEMBIC_COMMON = {
         ),
         (
             "alembic_pymysql_duplicate_column.log",
-            {**ALEMBIC_COMMON, "errno": 1060, "driver": "pymysql", "dialect": "mysql",
-             "message": "pymysql.err.OperationalError: (1060, \"Duplicate column name 'email'\")"},
+            {
+                **ALEMBIC_COMMON,
+                "errno": 1060,
+                "driver": "pymysql",
+                "dialect": "mysql",
+                "message": "pymysql.err.OperationalError: (1060, \"Duplicate column name 'email'\")",
+            },
         ),
         (
             "alembic_sqlite3_duplicate_column.log",
@@ -50,9 +60,18 @@ ALEMBIC_COMMON = {
         ),
         (
             "django_postgresql_duplicate_column.log",
-            {"kind": "duplicate_column", "sqlstate": "42701", "object_type": "column", "object_name": "email",
-             "column": "email", "table": "shop_customer", "revision": "shop.0002_customer_email",
-             "driver": "psycopg", "dialect": "postgresql", "statement": None},
+            {
+                "kind": "duplicate_column",
+                "sqlstate": "42701",
+                "object_type": "column",
+                "object_name": "email",
+                "column": "email",
+                "table": "shop_customer",
+                "revision": "shop.0002_customer_email",
+                "driver": "psycopg",
+                "dialect": "postgresql",
+                "statement": None,
+            },
         ),
     ],
 )
@@ -81,9 +100,17 @@ def test_django_wrapper_alone(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.column, failure.revision) == (
-        "duplicate_column", "shop_customer", "email", "shop.0002_customer_email"
+        "duplicate_column",
+        "shop_customer",
+        "email",
+        "shop.0002_customer_email",
     )
-    assert (failure.sqlstate, failure.dialect, failure.driver, failure.line) == ("42701", "postgresql", None, 5)
+    assert (failure.sqlstate, failure.dialect, failure.driver, failure.line) == (
+        "42701",
+        "postgresql",
+        None,
+        5,
+    )
 
 
 def test_sqlalchemy2_psycopg2_wrapper_with_multiline_sql(one) -> None:

@@ -10,9 +10,8 @@ failure per error however many layers printed it).
 
 from __future__ import annotations
 
-from . import engine
+from . import engine, normalize
 from .failure import KINDS, Failure
-from .normalize import normalize
 
 __all__ = ["KINDS", "Failure", "diagnose_text", "primary"]
 
@@ -23,7 +22,7 @@ def diagnose_text(text: str | bytes) -> list[Failure]:
     """All failures the log shows, in the order they occur; bounded in time and memory."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", errors="replace")
-    return engine.run(normalize(text))
+    return engine.run(normalize.normalize(text))
 
 
 def primary(failures: list[Failure]) -> Failure | None:

@@ -1,90 +1,26 @@
-"""What surrounds an error line: statement, DETAIL key, driver, dialect, revision, migration phase.
+"""What a rule sees of one error line: its message and what surrounds it.
 
-`LogState` is carried through the log in one pass and remembers what a later error needs to know
-from earlier lines: the alembic revision or Django migration last started (alembic prints `Running
-upgrade a -> b` when b starts and nothing when it ends; Django prints `Applying app.0012_x...` and
-` OK` when it is done), the dialect alembic announced (`Context impl PostgresqlImpl.`), and the
-driver seen in the traceback frames just above. `LineContext` is what a rule sees for one error
-line; the statement and DETAIL that follow it are read only when a rule asks.
+`LineContext` carries the facts progress.py gathered from earlier lines (revision, phase, dialect,
+driver frames) and reads, only when a rule asks, what follows the error: the `[SQL: ...]` block, a
+server `STATEMENT:` line or a legacy `'...' {}` line, and the `DETAIL: Key (a, b)=(1, 2)` line.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 
 from . import sql
-from .normalize import FRAME, Line, is_exception_line
+from .drivers import DIALECT_OF_DRIVER, DRIVER, driver_name, sqlstate_of
+from .normalize import Line, is_exception_line
 
 # How far after an error its [SQL: ...] / DETAIL / STATEMENT lines may be, in logical lines.
 LOOKAHEAD = 8
-# How far above an error a traceback frame may name the driver.
-FRAME_REACH = 60
 
-_DRIVER = re.compile(
-    r"\b(?P<driver>psycopg2|psycopg|asyncpg|pymysql|MySQLdb|_mysql_exceptions|sqlite3|aiosqlite|pg8000"
-    r"|mysql\.connector)\.(?:[\w.]{0,80}\.)?(?P<cls>[A-Z]\w{0,80})"
-)
-_DRIVER_NAMES = {
-    "MySQLdb": "mysqlclient",
-    "_mysql_exceptions": "mysqlclient",
-    "aiosqlite": "sqlite3",
-    "mysql.connector": "mysql-connector",
-}
-DIALECT_OF_DRIVER = {
-    "psycopg2": "postgresql",
-    "psycopg": "postgresql",
-    "asyncpg": "postgresql",
-    "pg8000": "postgresql",
-    "pymysql": "mysql",
-    "mysqlclient": "mysql",
-    "mysql-connector": "mysql",
-    "sqlite3": "sqlite",
-}
-# psycopg2.errors / psycopg.errors class names and asyncpg's (same names + "Error") -> SQLSTATE
-_SQLSTATE_OF_CLASS = {
-    "DuplicateColumn": "42701",
-    "DuplicateTable": "42P07",
-    "DuplicateObject": "42710",
-    "UniqueViolation": "23505",
-    "DuplicateSchema": "42P06",
-    "DuplicateFunction": "42723",
-    "DuplicateDatabase": "42P04",
-    "UndefinedTable": "42P01",
-    "UndefinedColumn": "42703",
-    "UndefinedObject": "42704",
-    "NotNullViolation": "23502",
-    "ForeignKeyViolation": "23503",
-    "CheckViolation": "23514",
-    "SyntaxError": "42601",
-    "InsufficientPrivilege": "42501",
-    "LockNotAvailable": "55P03",
-    "DeadlockDetected": "40P01",
-    "QueryCanceled": "57014",
-}
-_FRAME_DRIVER = re.compile(r"[/\\](?P<driver>psycopg2|psycopg|asyncpg|pymysql|MySQLdb)[/\\]")
-_FRAME_DJANGO = re.compile(
-    r"django[/\\]db[/\\]backends[/\\](?P<backend>postgresql|mysql|sqlite3|oracle)[/\\]"
-)
-_DJANGO_DIALECT = {"postgresql": "postgresql", "mysql": "mysql", "sqlite3": "sqlite", "oracle": "oracle"}
-_CONTEXT_IMPL = re.compile(r"Context impl (?P<impl>\w{1,40})Impl\b")
-_IMPL_DIALECT = {
-    "postgresql": "postgresql",
-    "mysql": "mysql",
-    "sqlite": "sqlite",
-    "mssql": "mssql",
-    "oracle": "oracle",
-}
-_ALEMBIC_STEP = re.compile(
-    r"Running (?P<direction>upgrade|downgrade) (?P<src>[^>\n]{0,400}?)\s?-> (?P<dst>[\w\-]{1,200})"
-)
-_DJANGO_STEP = re.compile(r"\b(?:Un)?[Aa]pplying (?P<name>[\w.\-]{1,300}?)\.\.\.(?P<rest>[^\n]{0,200})")
-_DJANGO_DONE = re.compile(r"^\s{0,4}(?:OK|FAKED)\b")
-_PROMPT = re.compile(
-    r"^(?:\([\w.\-]{1,60}\)\s)?(?:[\w.\-]{1,60}@[\w.\-]{1,100}(?::[^\s#$]{0,200})?\s?[#$]|[$#])\s+\S"
-)
-_MYSQL_ERRNO = re.compile(r"\((?P<errno>\d{4}), ['\"]|\bERROR (?P<cli>\d{4}) \((?P<state>\w{5})\)")
+# `(1060, "Duplicate ...")` from every Python driver; `ERROR 1060 (42S21)` from the mysql client.
+_MYSQL_ERRNO = re.compile(r"\((?P<errno>\d{4}), ['\"]|\bERROR (?P<cli>\d{4}) \(\w{5}\)")
 SERVER_LINE = re.compile(
     r"^(?P<level>ERROR|FATAL|PANIC|STATEMENT|DETAIL|HINT|CONTEXT|NOTICE|WARNING|LOG|INFO"
     r"|DEBUG\d?):\s"
@@ -100,63 +36,6 @@ _AUX_LINE = re.compile(
 _LEGACY_SQL = re.compile(
     r"^\s{0,8}u?(?P<q>['\"])\s*(?:ALTER|CREATE|INSERT|UPDATE|DELETE|DROP)\b", re.IGNORECASE
 )
-
-
-@dataclass
-class LogState:
-    """Facts from earlier lines of the log, updated line by line."""
-
-    revision: str | None = None
-    phase: str | None = None  # "migrating" once a step started, "finished" when Django said OK to all
-    dialect: str | None = None
-    frame_driver: tuple[int, str] | None = None  # (index, driver) of the last frame naming one
-    frame_dialect: tuple[int, str] | None = None
-
-    def update(self, index: int, line: Line) -> None:
-        text = line.text
-        if line.code:
-            m = _FRAME_DRIVER.search(text) if FRAME.match(text) else None
-            if m:
-                driver = _DRIVER_NAMES.get(m.group("driver"), m.group("driver"))
-                self.frame_driver = (index, driver)
-            m = _FRAME_DJANGO.search(text) if FRAME.match(text) else None
-            if m:
-                self.frame_dialect = (index, _DJANGO_DIALECT[m.group("backend")])
-                if m.group("backend") == "sqlite3":
-                    self.frame_driver = (index, "sqlite3")
-            return
-        if _PROMPT.match(text):
-            # A new shell command: what an earlier command was migrating says nothing about this one.
-            self.revision, self.phase = None, None
-            return
-        if "Running " in text:
-            m = _ALEMBIC_STEP.search(text)
-            if m:
-                src = m.group("src").split(",")[0].strip()
-                # Downgrading b -> a runs b's downgrade(): b is the revision that can fail.
-                self.revision = m.group("dst") if m.group("direction") == "upgrade" else (src or None)
-                self.phase = "migrating"
-                return
-            if text.startswith("Running migrations:"):
-                self.revision, self.phase = None, "migrating"
-                return
-        if "pplying " in text:
-            m = _DJANGO_STEP.search(text)
-            if m:
-                done = bool(_DJANGO_DONE.match(m.group("rest")))
-                self.revision = None if done else m.group("name")
-                self.phase = "finished" if done else "migrating"
-                return
-        if self.phase == "migrating" and self.revision and _DJANGO_DONE.match(text) and "pplying" not in text:
-            self.revision, self.phase = None, "finished"  # ` OK` printed on its own line
-            return
-        if "No migrations to apply" in text:
-            self.revision, self.phase = None, "finished"
-            return
-        if "Context impl " in text:
-            m = _CONTEXT_IMPL.search(text)
-            if m:
-                self.dialect = _IMPL_DIALECT.get(m.group("impl").lower(), self.dialect)
 
 
 def _unrepr(text: str) -> str | None:
@@ -228,7 +107,6 @@ class LineContext:
     dialect_hint: str | None = None
     frame_driver: str | None = None
     frame_dialect: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def line(self) -> Line:
@@ -265,11 +143,8 @@ class LineContext:
     @cached_property
     def exception(self) -> tuple[str, str] | None:
         """(driver, exception class) named on the line, e.g. ("psycopg2", "DuplicateColumn")."""
-        m = _DRIVER.search(self.message)
-        if not m:
-            return None
-        driver = m.group("driver")
-        return _DRIVER_NAMES.get(driver, driver), m.group("cls")
+        m = DRIVER.search(self.message)
+        return (driver_name(m.group("driver")), m.group("cls")) if m else None
 
     @property
     def driver(self) -> str | None:
@@ -283,10 +158,7 @@ class LineContext:
 
     @property
     def class_sqlstate(self) -> str | None:
-        if not self.exception:
-            return None
-        cls = self.exception[1]
-        return _SQLSTATE_OF_CLASS.get(cls[:-5] if cls.endswith("Error") else cls)
+        return sqlstate_of(self.exception[1]) if self.exception else None
 
     @cached_property
     def errno(self) -> int | None:
@@ -295,7 +167,7 @@ class LineContext:
             return None
         return int(m.group("errno") or m.group("cli"))
 
-    def _following(self):
+    def _following(self) -> Iterator[str]:
         """The logical lines after the error that may still belong to it."""
         own = self.line.text
         if "\n" in own or "[SQL:" in own:

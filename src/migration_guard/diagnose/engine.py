@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import merge, rules
-from .context import FRAME_REACH, LineContext, LogState
+from .context import LineContext
 from .failure import Failure
 from .normalize import Line
+from .progress import FRAME_REACH, LogState
 
 MAX_MESSAGE = 2000
 MAX_STATEMENT = 64 * 1024

@@ -15,7 +15,11 @@ def test_unknown_revision_error_and_failed_lines_are_one(one) -> None:
         """
     )
     assert (failure.kind, failure.revision, failure.object_name, failure.line, failure.statement) == (
-        "unknown_revision", "fe7656c21eaa", "fe7656c21eaa", 3, None
+        "unknown_revision",
+        "fe7656c21eaa",
+        "fe7656c21eaa",
+        3,
+        None,
     )
 
 

@@ -1,7 +1,5 @@
 """duplicate_column: PostgreSQL 42701, MySQL 1060, SQLite, and what is not one."""
 
-# ruff: noqa: E501 - log lines are quoted as databases print them, unwrapped
-
 from __future__ import annotations
 
 
@@ -15,16 +13,27 @@ def test_postgres_server_log_and_driver_are_one_failure(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.column, failure.object_type) == (
-        "duplicate_column", "chat", "uuid", "column"
+        "duplicate_column",
+        "chat",
+        "uuid",
+        "column",
     )
     assert failure.statement == "ALTER TABLE chat ADD COLUMN uuid VARCHAR(36)"
-    assert (failure.revision, failure.driver, failure.sqlstate, failure.line) == ("b2", "psycopg2", "42701", 2)
+    assert (failure.revision, failure.driver, failure.sqlstate, failure.line) == (
+        "b2",
+        "psycopg2",
+        "42701",
+        2,
+    )
 
 
 def test_asyncpg(one) -> None:
     failure = one('asyncpg.exceptions.DuplicateColumnError: column "c" of relation "t" already exists\n')
     assert (failure.driver, failure.dialect, failure.sqlstate, failure.table) == (
-        "asyncpg", "postgresql", "42701", "t"
+        "asyncpg",
+        "postgresql",
+        "42701",
+        "t",
     )
 
 
@@ -36,7 +45,11 @@ def test_mysql_1060_takes_table_from_statement(one) -> None:
         """
     )
     assert (failure.errno, failure.driver, failure.dialect, failure.table, failure.column) == (
-        1060, "mysqlclient", "mysql", "orders", "c"
+        1060,
+        "mysqlclient",
+        "mysql",
+        "orders",
+        "c",
     )
 
 
@@ -53,7 +66,10 @@ def test_sqlite_batch_table_names_the_real_table(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.column, failure.dialect) == (
-        "duplicate_column", "orders", "c", "sqlite"
+        "duplicate_column",
+        "orders",
+        "c",
+        "sqlite",
     )
 
 

@@ -16,7 +16,10 @@ def test_pg_index_build(one) -> None:
         """
     )
     assert (failure.kind, failure.object_type, failure.constraint, failure.table) == (
-        "duplicate_data", "constraint", "uq_tag", "tag"
+        "duplicate_data",
+        "constraint",
+        "uq_tag",
+        "tag",
     )
     assert (failure.key, failure.revision, failure.sqlstate) == ("(name, event_id)=(free, 498)", "b", "23505")
 
@@ -39,7 +42,11 @@ def test_mysql_1062_while_altering(one) -> None:
         """
     )
     assert (failure.kind, failure.constraint, failure.key, failure.table, failure.errno) == (
-        "duplicate_data", "uq_email", "a@b.c", "users", 1062
+        "duplicate_data",
+        "uq_email",
+        "a@b.c",
+        "users",
+        1062,
     )
 
 
@@ -61,7 +68,11 @@ def test_sqlite_inside_a_migration(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.column, failure.key, failure.revision) == (
-        "duplicate_data", "users", "email", "(email)", "b"
+        "duplicate_data",
+        "users",
+        "email",
+        "(email)",
+        "b",
     )
 
 

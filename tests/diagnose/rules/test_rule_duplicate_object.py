@@ -1,28 +1,35 @@
 """duplicate_object: PostgreSQL 42710 on constraints, triggers and the like; MySQL 1826; SQLite trigger."""
 
-# ruff: noqa: E501 - log lines are quoted as databases print them, unwrapped
-
 from __future__ import annotations
 
 
 def test_constraint_for_relation(one) -> None:
     failure = one('psycopg2.errors.DuplicateObject: constraint "fk_a" for relation "orders" already exists\n')
     assert (failure.kind, failure.object_type, failure.constraint, failure.table, failure.sqlstate) == (
-        "duplicate_object", "constraint", "fk_a", "orders", "42710"
+        "duplicate_object",
+        "constraint",
+        "fk_a",
+        "orders",
+        "42710",
     )
 
 
 def test_trigger_and_extension(one) -> None:
     failure = one('psycopg.errors.DuplicateObject: trigger "audit" for relation "t" already exists\n')
     assert (failure.object_type, failure.object_name, failure.table, failure.constraint) == (
-        "trigger", "audit", "t", None
+        "trigger",
+        "audit",
+        "t",
+        None,
     )
     failure = one('psycopg2.errors.DuplicateObject: extension "postgis" already exists\n')
     assert (failure.object_type, failure.object_name, failure.table) == ("extension", "postgis", None)
 
 
 def test_domain_constraint_has_no_table(one) -> None:
-    failure = one('psycopg2.errors.DuplicateObject: constraint "positive" for domain "money_t" already exists\n')
+    failure = one(
+        'psycopg2.errors.DuplicateObject: constraint "positive" for domain "money_t" already exists\n'
+    )
     assert (failure.constraint, failure.table) == ("positive", None)
 
 
@@ -38,11 +45,18 @@ def test_mysql_duplicate_foreign_key_name(one) -> None:
 
 def test_sqlite_trigger(one) -> None:
     failure = one("sqlite3.OperationalError: trigger trg_a already exists\n")
-    assert (failure.kind, failure.object_type, failure.object_name) == ("duplicate_object", "trigger", "trg_a")
+    assert (failure.kind, failure.object_type, failure.object_name) == (
+        "duplicate_object",
+        "trigger",
+        "trg_a",
+    )
 
 
 def test_policy_for_table_is_not_a_sqlite_table(one) -> None:
     failure = one('psycopg2.errors.DuplicateObject: policy "p" for table "t" already exists\n')
     assert (failure.kind, failure.object_type, failure.object_name, failure.table) == (
-        "duplicate_object", "policy", "p", "t"
+        "duplicate_object",
+        "policy",
+        "p",
+        "t",
     )

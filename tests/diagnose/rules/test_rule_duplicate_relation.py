@@ -1,14 +1,16 @@
 """duplicate_relation: PostgreSQL 42P07, MySQL 1050/1061, SQLite table/index/view."""
 
-# ruff: noqa: E501 - log lines are quoted as databases print them, unwrapped
-
 from __future__ import annotations
 
 
 def test_pg_without_statement_is_a_relation_named_like_a_table(one) -> None:
     failure = one('psycopg2.errors.DuplicateTable: relation "bundle" already exists\n')
     assert (failure.kind, failure.object_type, failure.object_name, failure.table, failure.sqlstate) == (
-        "duplicate_relation", "relation", "bundle", "bundle", "42P07"
+        "duplicate_relation",
+        "relation",
+        "bundle",
+        "bundle",
+        "42P07",
     )
 
 
@@ -25,7 +27,10 @@ def test_pg_index_from_statement(one) -> None:
         """
     )
     assert (failure.object_type, failure.object_name, failure.table, failure.driver) == (
-        "index", "by_email", "users", "psycopg"
+        "index",
+        "by_email",
+        "users",
+        "psycopg",
     )
 
 
@@ -85,7 +90,12 @@ def test_mysql_1061_index(one) -> None:
         [SQL: ALTER TABLE t ADD INDEX ix_a (a)]
         """
     )
-    assert (failure.errno, failure.object_type, failure.object_name, failure.table) == (1061, "index", "ix_a", "t")
+    assert (failure.errno, failure.object_type, failure.object_name, failure.table) == (
+        1061,
+        "index",
+        "ix_a",
+        "t",
+    )
 
 
 def test_mysql_1061_inside_create_table_is_not_one(kinds) -> None:

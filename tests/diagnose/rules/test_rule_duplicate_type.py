@@ -14,7 +14,10 @@ def test_enum_with_statement(one) -> None:
         """
     )
     assert (failure.kind, failure.object_type, failure.object_name, failure.sqlstate) == (
-        "duplicate_type", "type", "status", "42710"
+        "duplicate_type",
+        "type",
+        "status",
+        "42710",
     )
     assert (failure.statement, failure.revision) == ("CREATE TYPE status AS ENUM ('a', 'b')", "02")
 

@@ -15,7 +15,11 @@ def test_django_migrations_pkey(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.constraint, failure.key, failure.revision) == (
-        "history_table_conflict", "django_migrations", "django_migrations_pkey", "(id)=(67)", "shop.0003_x"
+        "history_table_conflict",
+        "django_migrations",
+        "django_migrations_pkey",
+        "(id)=(67)",
+        "shop.0003_x",
     )
 
 
@@ -28,7 +32,9 @@ def test_alembic_custom_version_table_keys_on_version_num(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.constraint) == (
-        "history_table_conflict", "alembic_version", "my_versions_pkc"
+        "history_table_conflict",
+        "alembic_version",
+        "my_versions_pkc",
     )
 
 
@@ -40,12 +46,21 @@ def test_mysql_and_sqlite(one) -> None:
         """
     )
     assert (failure.kind, failure.errno, failure.table, failure.key) == (
-        "history_table_conflict", 1062, "alembic_version", "ab12"
+        "history_table_conflict",
+        1062,
+        "alembic_version",
+        "ab12",
     )
     failure = one("sqlite3.IntegrityError: UNIQUE constraint failed: alembic_version.version_num\n")
-    assert (failure.kind, failure.table, failure.dialect) == ("history_table_conflict", "alembic_version", "sqlite")
+    assert (failure.kind, failure.table, failure.dialect) == (
+        "history_table_conflict",
+        "alembic_version",
+        "sqlite",
+    )
 
 
 def test_user_table_violation_is_not_history(kinds) -> None:
-    log = 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "users_email_key"\n'
+    log = (
+        'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "users_email_key"\n'
+    )
     assert kinds(log) == ["unknown"]

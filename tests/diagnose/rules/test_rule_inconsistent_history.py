@@ -1,16 +1,19 @@
 """inconsistent_history: Django's InconsistentMigrationHistory, whole or hard-wrapped."""
 
-# ruff: noqa: E501 - log lines are quoted as databases print them, unwrapped
-
 from __future__ import annotations
 
 PREFIX = "django.db.migrations.exceptions.InconsistentMigrationHistory: "
 
 
 def test_one_line(one) -> None:
-    failure = one(PREFIX + "Migration a.0002_x is applied before its dependency b.0001_y on database 'default'.\n")
+    failure = one(
+        PREFIX + "Migration a.0002_x is applied before its dependency b.0001_y on database 'default'.\n"
+    )
     assert (failure.kind, failure.revision, failure.object_type, failure.object_name) == (
-        "inconsistent_history", "a.0002_x", "migration", "b.0001_y"
+        "inconsistent_history",
+        "a.0002_x",
+        "migration",
+        "b.0001_y",
     )
 
 
@@ -23,5 +26,7 @@ def test_wrapped_mid_identifier_with_revision_context_ignored(one) -> None:
     )
     failure = one(log)
     assert (failure.revision, failure.object_name, failure.line) == (
-        "account.0001_initial", "cp_users_extension.0001_initial", 2
+        "account.0001_initial",
+        "cp_users_extension.0001_initial",
+        2,
     )

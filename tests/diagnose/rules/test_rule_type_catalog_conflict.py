@@ -15,10 +15,15 @@ def test_uniqueviolation_with_detail_and_statement(one) -> None:
         """
     )
     assert (failure.kind, failure.object_type, failure.object_name, failure.constraint) == (
-        "type_catalog_conflict", "type", "mood", "pg_type_typname_nsp_index"
+        "type_catalog_conflict",
+        "type",
+        "mood",
+        "pg_type_typname_nsp_index",
     )
     assert (failure.key, failure.sqlstate, failure.statement) == (
-        "(typname, typnamespace)=(mood, 2200)", "23505", "CREATE TYPE mood AS ENUM ('a')"
+        "(typname, typnamespace)=(mood, 2200)",
+        "23505",
+        "CREATE TYPE mood AS ENUM ('a')",
     )
 
 
@@ -33,7 +38,10 @@ def test_server_log_only(one) -> None:
         """
     )
     assert (failure.object_name, failure.table, failure.dialect, failure.driver) == (
-        "t_id_seq", "t", "postgresql", None
+        "t_id_seq",
+        "t",
+        "postgresql",
+        None,
     )
     assert failure.statement == "CREATE TABLE t (\n\t\tid SERIAL NOT NULL\n\t)"
 

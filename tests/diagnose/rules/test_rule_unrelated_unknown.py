@@ -18,7 +18,11 @@ def test_after_all_ok_is_unrelated_and_keeps_its_fields(one) -> None:
         """
     )
     assert (failure.kind, failure.table, failure.key, failure.revision, failure.line) == (
-        "unrelated", "core_lib", "(urn, locale)", None, 3
+        "unrelated",
+        "core_lib",
+        "(urn, locale)",
+        None,
+        3,
     )
 
 
