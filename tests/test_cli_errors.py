@@ -54,6 +54,8 @@ def test_command_not_found(run_cli, project, pg_url):
 
 def test_unknown_framework(run_cli, project, pg_url):
     (project / "alembic.ini").unlink()
+    (project / "deploy.sh").write_text("#!/bin/sh\necho migrating\n")
+    (project / "deploy.sh").chmod(0o755)
     proc = run_cli(["run", "--database-url", pg_url, "--", "./deploy.sh"], cwd=project)
     one_line_error(proc, 2, "cannot tell which migration tool")
 

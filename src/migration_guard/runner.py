@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets as random
+import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -62,6 +63,7 @@ class Runner:
         began = time.monotonic()
         lock = None
         try:
+            self._check_command()
             framework = detect(self.argv, self.cwd, self.settings.framework)
             self.report.framework = framework.name
             url = self._target(framework)
@@ -81,6 +83,18 @@ class Runner:
                 lock.release()
             self.report.duration_s = round(time.monotonic() - began, 3)
         return self.report
+
+    def _check_command(self) -> None:
+        """Fail before taking the lock when the command cannot even start."""
+        if not self.argv:
+            raise UsageError("no command given: put the migration command after `--`")
+        program = self.argv[0]
+        if os.sep in program:
+            path = Path(program) if Path(program).is_absolute() else self.cwd / program
+            if not path.is_file():
+                raise UsageError(f"command not found: {program}")
+        elif shutil.which(program, path=self.env.get("PATH")) is None:
+            raise UsageError(f"command not found: {program}")
 
     # -- the run --------------------------------------------------------------------------------------
     def _guarded(self, framework: Framework, engine, dialect: str) -> None:

@@ -4,7 +4,7 @@ Each log is a real `alembic upgrade head` or `manage.py migrate` whose last migr
 that was already there; paths were replaced by /app and /venv, nothing else changed.
 """
 
-# ruff: noqa: E501 - log lines are quoted as databases print them, unwrapped
+
 
 from __future__ import annotations
 

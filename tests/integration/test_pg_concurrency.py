@@ -16,7 +16,7 @@ SLOW = [
     Rev("s1", "accounts", """
         op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
         op.create_table("deploy_log", sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.Text))
-        op.execute("SELECT pg_sleep(0.5)")
+        op.execute("SELECT pg_sleep(2)")  # keeps the replicas overlapping on a busy machine
         op.execute("INSERT INTO deploy_log (note) VALUES ('s1 ran')")
     """),
     Rev("s2", "status enum", """

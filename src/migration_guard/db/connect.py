@@ -42,8 +42,9 @@ def first_line(exc: BaseException) -> str:
 
 def wait_for(engine: Engine, *, timeout: float, on_retry=None) -> None:
     """Connect until it works or `timeout` seconds pass (a database may still be starting in a deploy)."""
-    deadline = time.monotonic() + max(0.0, timeout)
-    delay = 0.25
+    began = time.monotonic()
+    deadline = began + max(0.0, timeout)
+    delay, next_note = 0.25, 5.0
     while True:
         try:
             with engine.connect():
@@ -54,7 +55,10 @@ def wait_for(engine: Engine, *, timeout: float, on_retry=None) -> None:
                     f"cannot reach the database at {urls.mask(engine.url)}: "
                     f"{urls.mask_text(first_line(exc))}"
                 ) from None
-            if on_retry:
-                on_retry(first_line(exc))
+            # A database still starting is normal in a deploy; say so only when the wait gets long.
+            waited = time.monotonic() - began
+            if on_retry and waited >= next_note:
+                on_retry(f"{first_line(exc)} (waited {waited:.0f}s of {timeout:g}s)")
+                next_note += 10.0
             time.sleep(delay)
             delay = min(delay * 2, 3.0)

@@ -1,6 +1,6 @@
 """duplicate_type: PostgreSQL 42710 on CREATE TYPE."""
 
-# ruff: noqa: E501 - log lines are quoted as databases print them, unwrapped
+
 
 from __future__ import annotations
 
