@@ -279,3 +279,34 @@ def test_type_used_by_a_column_is_not_dropped(tmp_path, pg_url):
     assert proc.returncode == 1
     assert rows(pg_url, "SELECT count(*) FROM pg_type WHERE typname = 'widgets'") == [(1,)]
     assert report["actions"] == []
+
+
+def test_dry_run_predicts_and_plans_but_changes_nothing(settings_project, pg_url):
+    project, env = settings_project
+    bare(project, [tool("alembic"), "upgrade", "a1"], env)
+    execute(pg_url, "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255)")
+
+    proc, report = guard(project, UPGRADE, env, "--dry-run")
+
+    assert proc.returncode == 1
+    assert report["status"] == "predicted_failure"
+    predicted = report["predicted"][0]
+    assert (predicted["kind"], predicted["table"], predicted["column"], predicted["revision"]) == (
+        "duplicate_column", "settings", "google_id", "b2")
+    assert [a["kind"] for a in report["actions"]] == ["skip_satisfied"]
+    assert not report["actions"][0]["applied"]
+    assert report["attempts"] == []
+    assert version(pg_url) == {"a1"}
+    assert rows(pg_url, "SELECT google_id FROM settings ORDER BY id") == [(None,), (None,)]
+    assert not rows(pg_url, "SELECT 1 FROM pg_tables WHERE tablename = 'teams'")
+
+
+def test_dry_run_on_a_database_that_will_migrate_is_clean(settings_project, pg_url):
+    project, env = settings_project
+
+    proc, report = guard(project, UPGRADE, env, "--dry-run")
+
+    assert proc.returncode == 0, proc.stderr
+    assert report["status"] == "clean"
+    assert report["predicted"] == []
+    assert not rows(pg_url, "SELECT 1 FROM pg_tables WHERE tablename = 'settings'")
