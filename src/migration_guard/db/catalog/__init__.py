@@ -8,6 +8,8 @@ The queries run on the caller's connection and in its transaction; nothing is wr
 
 from __future__ import annotations
 
+import gc
+
 from sqlalchemy.engine import Connection
 
 from .model import Catalog, Column, Constraint, EnumType, Index, Sequence, Table, UserType
@@ -42,4 +44,13 @@ def snapshot(conn: Connection) -> Catalog:
         from . import sqlite as reader
     else:
         raise UnsupportedDialect(f"no catalog reader for dialect {name!r}")
-    return reader.snapshot(conn)
+    # A snapshot of a large schema allocates tens of thousands of objects, none of them cyclic
+    # garbage; without this, the cyclic collector runs over all of them again and again and
+    # costs as much as the queries. Restored even when a query fails.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return reader.snapshot(conn)
+    finally:
+        if collecting:
+            gc.enable()
