@@ -41,7 +41,7 @@ _VIEW_COLUMNS = text(
 
 # cid -2 is an expression key, -1 the rowid.
 _INDEXES = text(f"""
-SELECT m.name, il.name, il."unique", il.origin, ii.cid, ii.name
+SELECT m.name, il.name, il."unique", il.origin, il.partial, ii.cid, ii.name
 FROM sqlite_master m
 JOIN pragma_index_list(m.name) il
 JOIN pragma_index_info(il.name) ii
@@ -117,8 +117,10 @@ def snapshot(conn: Connection) -> Catalog:
             elif name is None:
                 unnamed += 1
                 name = f"{table}_check{unnamed}"
-            t = cat.tables[("main", table)]
-            cols = [check.column] if check.column else _mentioned(check.expression, t)
+            known = cat.tables[("main", table)].columns
+            cols = (
+                [check.column] if check.column else list(dict.fromkeys(n for n in check.names if n in known))
+            )
             cat.constraints[("main", table, name)] = Constraint(
                 "main", name, table, "check", cols, f"CHECK ({check.expression})"
             )
@@ -150,23 +152,19 @@ def _add(cat: Catalog, ddl: dict, table: str, kind: str, cols: list[str], defini
     cat.constraints[("main", table, name)] = Constraint("main", name, table, kind, cols, definition, **kw)
 
 
-def _mentioned(expression: str, table: Table) -> list[str]:
-    """Columns of `table` named in a CHECK expression, in order of first mention."""
-    names = [t.name for t in sqlite_ddl.tokenize(expression) if t.kind in ("word", "ident")]
-    return list(dict.fromkeys(n for n in names if n in table.columns))
-
-
 def _read_indexes(conn: Connection, cat: Catalog, ddl: dict, index_sql: dict[str, str]) -> None:
     keys: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for table, name, unique, origin, cid, column in conn.execute(_INDEXES).all():
-        keys[(table, name)].append((bool(unique), origin, cid, column))
+    for table, name, unique, origin, partial, cid, column in conn.execute(_INDEXES).all():
+        keys[(table, name)].append((bool(unique), origin, partial, cid, column))
     for (table, name), parts in keys.items():
-        unique, origin = parts[0][0], parts[0][1]
+        unique, origin, partial = parts[0][:3]
         sql = index_sql.get(name)
-        terms, predicate = sqlite_ddl.parse_index(sql) if sql else ([], None)
+        # Only expression keys and partial indexes need the CREATE INDEX text read.
+        needs_text = sql and (partial or any(p[3] == -2 for p in parts))
+        terms, predicate = sqlite_ddl.parse_index(sql) if needs_text else ([], None)
         columns = [
             column if cid >= 0 else ("rowid" if cid == -1 else (terms[k] if k < len(terms) else "?"))
-            for k, (_, _, cid, column) in enumerate(parts)
+            for k, (_, _, _, cid, column) in enumerate(parts)
         ]
         # An automatic index has no SQL: the table's clause that made it is its definition.
         definition = sql or f"{'PRIMARY KEY' if origin == 'pk' else 'UNIQUE'} ({_cols(columns)})"
