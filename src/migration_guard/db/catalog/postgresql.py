@@ -268,17 +268,18 @@ def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
         dependents = sorted(
             f"{t}.{c}" if s == nsp else f"{s}.{t}.{c}" for s, t, c in columns.get(oid, [])
         ) + sorted(others or [])
+        if typtype == "c" and (nsp, rel.name) in cat.tables:  # a table's (or view's) row type
+            cat.types[(nsp, name)] = UserType(nsp, name, "composite", rel.name, dependents)
+            continue
         qname = f"{quote(nsp)}.{quote(name)}"
-        relation = None
         if typtype == "e":
-            cat.enums[(nsp, name)] = EnumType(nsp, name, list(labels))
+            labels = list(labels or [])
+            cat.enums[(nsp, name)] = EnumType(nsp, name, labels)
             literals = ", ".join("'" + label.replace("'", "''") + "'" for label in labels)
             kind, definition = "enum", f"CREATE TYPE {qname} AS ENUM ({literals})"
         elif typtype == "c":
-            relation = None if (nsp, rel.name) not in cat.tables else rel.name
-            kind = "composite"
             attrs = ", ".join(f"{quote(c[1])} {c[2]}" for c in rel.cols)
-            definition = f"CREATE TYPE {qname} AS ({attrs})" if relation is None else ""
+            kind, definition = "composite", f"CREATE TYPE {qname} AS ({attrs})"
         elif typtype == "d":
             parts = [f"CREATE DOMAIN {qname} AS {base}"]
             parts += [f"DEFAULT {default}"] if default is not None else []
@@ -286,4 +287,4 @@ def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
             kind, definition = "domain", " ".join(parts + list(checks or []))
         else:
             kind, definition = "range", f"CREATE TYPE {qname} AS RANGE (SUBTYPE = {base})"
-        cat.types[(nsp, name)] = UserType(nsp, name, kind, relation, dependents, definition)
+        cat.types[(nsp, name)] = UserType(nsp, name, kind, None, dependents, definition)
