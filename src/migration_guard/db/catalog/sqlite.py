@@ -117,14 +117,16 @@ def snapshot(conn: Connection) -> Catalog:
             elif name is None:
                 unnamed += 1
                 name = f"{table}_check{unnamed}"
-            known = cat.tables[("main", table)].columns
-            cols = (
-                [check.column] if check.column else list(dict.fromkeys(n for n in check.names if n in known))
-            )
+            cols = [check.column] if check.column else _columns_named(check.names, cat.table(table))
             cat.constraints[("main", table, name)] = Constraint(
                 "main", name, table, "check", cols, f"CHECK ({check.expression})"
             )
     return cat
+
+
+def _columns_named(names: list[str], table: Table) -> list[str]:
+    """The columns of `table` among the identifiers of an expression, in order of first mention."""
+    return list(dict.fromkeys(n for n in names if n in table.columns))
 
 
 def _column_rows(conn: Connection, cat: Catalog) -> list:
@@ -179,14 +181,14 @@ def _read_foreign_keys(conn: Connection, cat: Catalog, ddl: dict) -> None:
     fks: dict[tuple[str, int], list[tuple]] = defaultdict(list)
     for table, fk_id, ref_table, col, ref_col, on_update, on_delete in conn.execute(_FOREIGN_KEYS).all():
         fks[(table, fk_id)].append((ref_table, col, ref_col, on_update, on_delete))
+    # SQLite matches table names without regard to case; REFERENCES may spell them either way.
+    primaries = {c.table.lower(): c.columns for c in cat.constraints.values() if c.type == "primary"}
     for (table, _), rows in fks.items():
         ref_table, on_update, on_delete = rows[0][0], rows[0][3], rows[0][4]
         cols = [r[1] for r in rows]
         ref_cols = [r[2] for r in rows]
         if any(c is None for c in ref_cols):  # REFERENCES t without columns: t's primary key
-            pk = cat.constraints.values()
-            target = next((c for c in pk if c.table == ref_table and c.type == "primary"), None)
-            ref_cols = list(target.columns) if target else []
+            ref_cols = list(primaries.get(ref_table.lower(), []))
         definition = f"FOREIGN KEY ({_cols(cols)}) REFERENCES {_q(ref_table)} ({_cols(ref_cols)})"
         for verb, rule in (("DELETE", on_delete), ("UPDATE", on_update)):
             if rule and rule != "NO ACTION":  # RESTRICT is not NO ACTION in SQLite: it acts at once
