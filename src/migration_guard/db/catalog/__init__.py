@@ -1,8 +1,9 @@
 """The catalog step: one snapshot of what the live database holds, read in a few set-based queries.
 
 Recovery decisions rest on this snapshot (DESIGN.md, "evidence, not error text"), so each dialect
-reads its own system catalog directly instead of going through SQLAlchemy reflection, which issues
-queries per table and cannot see enums' label order, partial index predicates or type dependents.
+reads its own system catalog directly rather than through SQLAlchemy reflection: reflection has no
+common shape across dialects for what the evidence needs (what uses a type, OWNED BY, exact index
+and constraint definitions, enum label order), and its per-table API costs a round-trip per table.
 The queries run on the caller's connection and in its transaction; nothing is written.
 """
 
