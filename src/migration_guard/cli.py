@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def _guarded(command: list[str], flags: dict) -> None:
 
     if command and command[0] == "--":
         command = command[1:]
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    # Outside the child's run (connecting, waiting for the lock, applying a recovery) a stop unwinds
+    # the run: transactions roll back, the lock is released, the report says where it stopped.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
     try:
         settings = settings_mod.load({k: v for k, v in flags.items() if v is not None})
         runner = Runner(settings, command)
