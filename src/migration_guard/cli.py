@@ -35,6 +35,8 @@ def _guard_options(fn):
         click.option("--lock-timeout", type=float, help="Seconds to wait for the migration lock (default 600)."),
         click.option("--connect-timeout", type=float, help="Seconds to wait for the database (default 30)."),
         click.option("--max-attempts", type=int, help="Runs of the command at most, recoveries included (default 5)."),
+        click.option("--stop-grace", type=float,
+                     help="Seconds a stopped command gets to exit before it is killed (default 30)."),
         click.option("--no-github", "github", flag_value=False, default=None,
                      help="Do not write GitHub job summaries, annotations or comments."),
     ]
