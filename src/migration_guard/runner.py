@@ -21,6 +21,7 @@ from migration_guard.db.connect import engine_for, wait_for
 from migration_guard.db.lock import Lock, end_sessions
 from migration_guard.diagnose import diagnose_text, primary
 from migration_guard.diagnose.failure import Failure
+from migration_guard.diagnose.structured import from_driver
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
 from migration_guard.recovery import plan
@@ -220,6 +221,8 @@ class Runner:
         failure = primary(diagnose_text(result.output)) or Failure(
             "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
         event = self.progress.failed_event
+        if event and failure.kind == "unknown":
+            failure = from_driver(event, self.report.database.get("dialect") or "") or failure
         if event:
             failure.revision = failure.revision or event.get("revision")
             if event.get("statement"):

@@ -45,7 +45,7 @@ def test_stop_signal_reaches_the_migration_and_releases_the_lock(tmp_path, pg_ur
 
     began = time.monotonic()
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
 
     assert proc.returncode == code, err
     assert time.monotonic() - began < 30
