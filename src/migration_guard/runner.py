@@ -18,7 +18,7 @@ from pathlib import Path
 from migration_guard import preflight
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
-from migration_guard.db.lock import Lock, end_sessions
+from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
 from migration_guard.diagnose import diagnose_text, primary
 from migration_guard.diagnose.failure import Failure
 from migration_guard.diagnose.structured import from_driver
@@ -77,6 +77,14 @@ class Runner:
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
             self.report.lock_wait_s = round(lock.waited_s, 3)
+            orphans = end_orphans(engine)
+            if orphans:
+                note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
+                        "their transactions rolled back")
+                self.report.notes.append(note)
+                self.progress.say(note)
+            if urls.dialect_of(url) == "postgresql":
+                self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
             if lock.waited_s >= 0.5:
                 self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
                                   "state again")
