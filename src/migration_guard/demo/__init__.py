@@ -105,9 +105,11 @@ def _clean_up(server: DemoServer | None, workdir: Path, keep: bool) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
     for line in lines:
         step(line)
-    step("cleaned up: " + ("stopped the throwaway PostgreSQL and removed its folder" if server.throwaway
-                           else f"dropped the demo's {len(server.databases)} databases")
-         + ", removed the sample project")
+    if server.throwaway:
+        done = "stopped the throwaway PostgreSQL and removed its folder"
+    else:
+        done = f"dropped the demo's databases ({len(server.databases) - len(lines)} of {len(server.databases)})"
+    step(f"cleaned up: {done}, removed the sample project")
 
 
 def _recap(outcomes: list[Outcome], seconds: float) -> int:

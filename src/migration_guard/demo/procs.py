@@ -53,6 +53,7 @@ class Children:
         self.secrets: list[str] = []
 
     def guard(self, *options: str) -> list[str]:
+        # --no-github: run inside a GitHub Actions job, the demo must not comment on the job's pull request.
         return [sys.executable, "-m", "migration_guard", "run", "--no-github", *options, "--",
                 *self.alembic, "upgrade", "head"]
 
@@ -63,7 +64,7 @@ class Children:
         """The command as a person would type it."""
         if argv[:3] == [sys.executable, "-m", "migration_guard"]:
             argv = ["migration-guard", *argv[3:]]
-        return " ".join(a for a in argv if a != "--no-github")
+        return " ".join(argv)
 
     def start(self, argv: list[str], database_url: str) -> subprocess.Popen:
         proc = subprocess.Popen(argv, cwd=self.project, env={**self.env, "DATABASE_URL": database_url},

@@ -85,7 +85,7 @@ class DemoServer:
         """Drop the demo's databases and stop a throwaway server, or keep them. Returns lines for the
         person: what was kept and where, or what could not be dropped."""
         if keep:
-            kept = [f"database {name} on {urls.mask(self.admin)}" for name in self.databases]
+            kept = [f"database {urls.mask(self.admin.set(database=name))}" for name in self.databases]
             if self.throwaway:
                 # start() registered stop() at exit; a kept server must outlive this process.
                 atexit.unregister(self.throwaway.stop)
