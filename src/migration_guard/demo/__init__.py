@@ -1,4 +1,4 @@
-"""`migration-guard demo`: the whole story, on a database nobody needs, in about half a minute.
+"""`migration-guard demo`: the whole story, on a database nobody needs, in well under a minute.
 
 The demo writes a small Alembic project (four revisions of a shop: accounts, a display_name column
 with a backfill, orders with an `order_status` enum, invoices) and breaks its deploy three ways seen
@@ -46,7 +46,7 @@ def main(keep: bool = False) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mg-demo-"))
     server: DemoServer | None = None
     children: Children | None = None
-    outcomes: list[Outcome] = []
+    outcomes: list[tuple[str, Outcome]] = []
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped demo must clean up like Ctrl-C
     try:
         say("migration-guard demo: a sample project's deploy, broken three ways, run with and without the guard")
@@ -60,8 +60,9 @@ def main(keep: bool = False) -> int:
         children = Children(project)
         children.secrets = server.secrets
         stage = Stage(server, children, project)
-        for story in STORIES:
-            outcomes.append(_attempt(story, stage))
+        for number, (title, story) in enumerate(STORIES, 1):
+            heading(f"Story {number} of {len(STORIES)}: {title}")
+            outcomes.append((title, _attempt(story, stage)))
     except KeyboardInterrupt:
         say()
         step("interrupted: stopping the demo's processes and cleaning up")
@@ -89,7 +90,7 @@ def _attempt(story: Callable[[Stage], Outcome], stage: Stage) -> Outcome:
     except (DBAPIError, OSError, ValueError) as exc:
         line = mask_text(first_line(exc) if isinstance(exc, DBAPIError) else str(exc), stage.server.secrets)
         step(f"this story could not finish: {line}")
-        return Outcome(story.__name__, False, f"could not finish: {line}")
+        return Outcome(False, f"could not finish: {line}")
 
 
 def _clean_up(server: DemoServer | None, workdir: Path, keep: bool) -> None:
@@ -112,11 +113,11 @@ def _clean_up(server: DemoServer | None, workdir: Path, keep: bool) -> None:
     step(f"cleaned up: {done}, removed the sample project")
 
 
-def _recap(outcomes: list[Outcome], seconds: float) -> int:
+def _recap(outcomes: list[tuple[str, Outcome]], seconds: float) -> int:
     heading("Recap")
-    for outcome in outcomes:
-        say(f"[{'ok' if outcome.ok else 'UNEXPECTED'}] {outcome.title}: {outcome.line}")
-    ok = bool(outcomes) and all(o.ok for o in outcomes)
+    for title, outcome in outcomes:
+        say(f"[{'ok' if outcome.ok else 'UNEXPECTED'}] {title}: {outcome.line}")
+    ok = len(outcomes) == len(STORIES) and all(o.ok for _, o in outcomes)
     say(f"{'Every story ended as expected' if ok else 'Not every story ended as expected'} "
         f"({seconds:.1f} s); exit {0 if ok else 1}.")
     return 0 if ok else 1

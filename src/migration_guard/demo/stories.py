@@ -6,11 +6,12 @@ what is printed, and whether the story counts as a success, comes from exit code
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from migration_guard.demo import console
-from migration_guard.demo.console import heading, quoted, say, step
+from migration_guard.demo.console import quoted, say, step
 from migration_guard.demo.procs import Children
 from migration_guard.demo.project import ENUM_LABELS, ENUM_NAME, HEAD, REVISIONS
 from migration_guard.demo.server import DemoServer
@@ -27,7 +28,6 @@ class Stage:
 
 @dataclass
 class Outcome:
-    title: str
     ok: bool
     line: str  # one line for the recap
 
@@ -47,7 +47,7 @@ class GuardedRun:
         return f"exit {self.code}, {status}" + (f" with {', '.join(self.kinds)}" if self.kinds else "")
 
 
-def guarded(stage: Stage, url: str, name: str, *, label: str = "", show: bool = True) -> list[str]:
+def guarded(stage: Stage, name: str, *, show: bool = True) -> list[str]:
     """The argv of one guarded deploy writing its reports to reports/NAME.*; shows the command."""
     argv = stage.children.guard("--report-json", f"reports/{name}.json", "--report-md", f"reports/{name}.md")
     if show:
@@ -77,28 +77,31 @@ def without_guard(stage: Stage, url: str) -> None:
 
 
 def show_report(run: GuardedRun, name: str) -> None:
-    step(f"the Markdown report (reports/{name}.md, what a CI job summary shows):")
-    quoted(run.markdown or "(no report was written)")
+    """The report's head: what failed, what the guard did and on what evidence. The per-attempt and
+    per-revision tables and the log tail that follow are in the file."""
+    step(f"the Markdown report (reports/{name}.md; in CI, the job summary):")
+    head, cut, rest = run.markdown.partition("### Attempts")
+    quoted(head.rstrip() or "(no report was written)")
+    if cut:
+        quoted(f"[{len((cut + rest).splitlines())} more lines: attempts, revisions, log tail]")
 
 
 def hotfix(stage: Stage) -> Outcome:
-    title = "the hotfix"
-    heading("Story 1 of 3: the hotfix")
     say("Revision 0002 adds accounts.display_name and backfills it from the e-mail address. Before the")
     say("deploy, a hotfix added that column by hand, and the hotfixed app has since filled it for a new account.")
     url = stage.server.fresh_database("hotfix")
     step(f"$ {stage.children.shown(stage.children.bare('0001'))}   (production before the deploy)")
     code, output = stage.children.quiet(stage.children.bare("0001"), url)
     if code != 0:
-        quoted(output)
-        return Outcome(title, False, f"could not prepare the database: `alembic upgrade 0001` exited {code}")
+        quoted(console.first_error_line(output))
+        return Outcome(False, f"could not prepare the database: `alembic upgrade 0001` exited {code}")
     hotfix_sql = ["ALTER TABLE accounts ADD COLUMN display_name VARCHAR(120)",
                   "INSERT INTO accounts (email, display_name) VALUES ('dana@example.com', 'Dana S.')"]
     step("the hotfix, by hand: " + "; ".join(hotfix_sql))
     stage.server.execute(url, hotfix_sql)
     without_guard(stage, url)
 
-    run = result_of(stage, "hotfix", stage.children.stream(guarded(stage, url, "hotfix"), url)[0])
+    run = result_of(stage, "hotfix", stage.children.stream(guarded(stage, "hotfix"), url)[0])
 
     accounts = stage.server.rows(url, "SELECT id, email, display_name FROM accounts ORDER BY id")
     step("accounts after the deploy (0002's backfill filled the old rows; the hotfix's value is kept):")
@@ -109,13 +112,11 @@ def hotfix(stage: Stage) -> Outcome:
     filled = sum(1 for row in accounts if row[2])
     backfill_ran = stage.server.rows(url, "SELECT count(*) FROM deploy_log WHERE revision = '0002'")[0][0]
     ok = run.code == 0 and at == [HEAD] and filled == len(accounts) and backfill_ran == 1
-    return Outcome(title, ok, f"{run.describe()}; the backfill ran: {filled} of {len(accounts)} accounts have "
+    return Outcome(ok, f"{run.describe()}; the backfill ran: {filled} of {len(accounts)} accounts have "
                               f"a display_name; database at {', '.join(at) or 'base'}")
 
 
 def enum(stage: Stage) -> Outcome:
-    title = "the enum another migration created"
-    heading("Story 2 of 3: the enum another migration created")
     say(f"Revision 0003 creates the enum type {ENUM_NAME} {ENUM_LABELS} for orders.status. Another")
     say("migration already created that type on this database, with two of its three labels.")
     url = stage.server.fresh_database("enum")
@@ -125,7 +126,7 @@ def enum(stage: Stage) -> Outcome:
     stage.server.execute(url, [create_type])
     without_guard(stage, url)
 
-    run = result_of(stage, "enum", stage.children.stream(guarded(stage, url, "enum"), url)[0])
+    run = result_of(stage, "enum", stage.children.stream(guarded(stage, "enum"), url)[0])
 
     labels = [row[0] for row in stage.server.rows(
         url, "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
@@ -139,18 +140,16 @@ def enum(stage: Stage) -> Outcome:
 
     at = versions(stage, url)
     ok = run.code == 0 and at == [HEAD] and tuple(labels) == ENUM_LABELS and len(orders) == 3
-    return Outcome(title, ok, f"{run.describe()}; labels now {', '.join(labels)}, in order; "
+    return Outcome(ok, f"{run.describe()}; labels now {', '.join(labels)}, in order; "
                               f"database at {', '.join(at) or 'base'}")
 
 
 def replicas(stage: Stage) -> Outcome:
-    title = "replicas at once"
-    heading(f"Story 3 of 3: {REPLICAS} replicas at once")
     say(f"{REPLICAS} replicas of the app start together, and each runs the deploy's migration step on the same")
     say("empty database. Every revision writes one row into deploy_log, so a revision that ran twice would show.")
     url = stage.server.fresh_database("replicas")
     names = [f"replica-{i}" for i in range(1, REPLICAS + 1)]
-    argvs = [guarded(stage, url, name, show=False) for name in names]
+    argvs = [guarded(stage, name, show=False) for name in names]
     step(f"$ {stage.children.shown(argvs[0]).replace('replica-1', 'replica-N')}   (x{REPLICAS}, at once)")
     codes = [code for code, _ in stage.children.stream_all(argvs, url, [f"{n}: " for n in names])]
     runs = [result_of(stage, name, code) for name, code in zip(names, codes, strict=True)]
@@ -164,14 +163,15 @@ def replicas(stage: Stage) -> Outcome:
     at = versions(stage, url)
     once = all(log.get(rev) == 1 for rev in REVISIONS) and len(log) == len(REVISIONS)
     all_zero = all(run.code == 0 for run in runs)
-    guarded_line = (f"{sum(run.code == 0 for run in runs)} of {REPLICAS} guarded runs exited 0 "
-                    f"({', '.join(str(run.code) for run in runs)}), "
-                    + ("migrated once" if once else "NOT migrated once: " + str(log))
+    ran = sum(1 for run in runs if run.report.get("attempts"))  # the others found nothing to do
+    guarded_line = (f"{sum(run.code == 0 for run in runs)} of {REPLICAS} guarded runs exited 0, {ran} ran the "
+                    f"migration and {REPLICAS - ran} found nothing to do after the lock, "
+                    + ("migrated once" if once else f"NOT migrated once (deploy_log: {log})")
                     + f"; database at {', '.join(at) or 'base'}")
 
     bare_line = contrast(stage)
     ok = all_zero and once and at == [HEAD]
-    return Outcome(title, ok, f"{guarded_line}; {bare_line}")
+    return Outcome(ok, f"{guarded_line}; {bare_line}")
 
 
 def contrast(stage: Stage) -> str:
@@ -189,4 +189,8 @@ def contrast(stage: Stage) -> str:
     return f"without the guard, all {REPLICAS} bare runs happened to succeed this time (the race depends on timing)"
 
 
-STORIES = (hotfix, enum, replicas)
+STORIES: tuple[tuple[str, Callable[[Stage], Outcome]], ...] = (
+    ("the hotfix", hotfix),
+    ("the enum another migration created", enum),
+    (f"{REPLICAS} replicas at once", replicas),
+)
