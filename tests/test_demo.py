@@ -24,7 +24,7 @@ def test_demo_tells_every_story_and_leaves_nothing_behind(pg_server_url, run_cli
     assert "[ok] the hotfix: exit 0, recovered with skip_satisfied" in recap
     assert "4 of 4 accounts have a display_name" in recap
     assert "[ok] the enum another migration created: exit 0, recovered with complete_enum" in recap
-    assert "labels now pending, paid, shipped, in order" in recap
+    assert "labels now pending, paid, shipped, in the migration's order" in recap
     assert "4 of 4 guarded runs exited 0, 1 ran the migration" in recap and "migrated once" in recap
     assert "Every story ended as expected" in recap
     # Each story printed its run's Markdown report, and the bare contrast printed exit codes.

@@ -38,7 +38,8 @@ def _base_env() -> dict[str, str]:
     root = str(Path(migration_guard.__file__).resolve().parent.parent)
     installed = {*site.getsitepackages(), site.getusersitepackages()}
     if root not in installed:  # a source checkout: make `python -m migration_guard` find this one
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+        env["PYTHONPATH"] = os.pathsep.join([root, *rest])
     return env
 
 

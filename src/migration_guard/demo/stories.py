@@ -112,8 +112,9 @@ def hotfix(stage: Stage) -> Outcome:
     filled = sum(1 for row in accounts if row[2])
     backfill_ran = stage.server.rows(url, "SELECT count(*) FROM deploy_log WHERE revision = '0002'")[0][0]
     ok = run.code == 0 and at == [HEAD] and filled == len(accounts) and backfill_ran == 1
-    return Outcome(ok, f"{run.describe()}; the backfill ran: {filled} of {len(accounts)} accounts have "
-                              f"a display_name; database at {', '.join(at) or 'base'}")
+    ran = {0: "the backfill did not run", 1: "the backfill ran"}.get(backfill_ran, f"the backfill ran {backfill_ran}x")
+    return Outcome(ok, f"{run.describe()}; {ran}: {filled} of {len(accounts)} accounts have a display_name; "
+                       f"database at {', '.join(at) or 'base'}")
 
 
 def enum(stage: Stage) -> Outcome:
@@ -140,8 +141,9 @@ def enum(stage: Stage) -> Outcome:
 
     at = versions(stage, url)
     ok = run.code == 0 and at == [HEAD] and tuple(labels) == ENUM_LABELS and len(orders) == 3
-    return Outcome(ok, f"{run.describe()}; labels now {', '.join(labels)}, in order; "
-                              f"database at {', '.join(at) or 'base'}")
+    order = "in the migration's order" if tuple(labels) == ENUM_LABELS else f"not {', '.join(ENUM_LABELS)}"
+    return Outcome(ok, f"{run.describe()}; labels now {', '.join(labels)}, {order}; "
+                       f"database at {', '.join(at) or 'base'}")
 
 
 def replicas(stage: Stage) -> Outcome:
