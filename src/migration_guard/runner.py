@@ -73,6 +73,7 @@ class Runner:
             engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
+            framework.prepare()
             lock = Lock(engine)
             self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
