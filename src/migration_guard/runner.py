@@ -47,6 +47,7 @@ class Runner:
         self.secrets = [self.env[k] for k in SECRET_ENV if self.env.get(k)]
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
+        self.lock: Lock | None = None
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ class Runner:
             if lock.waited_s >= 0.5:
                 self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
                                   "state again")
+            self.lock = lock
             self._guarded(framework, engine, urls.dialect_of(url))
             if any(a.applied for a in self.report.actions):
                 journal.close(engine, self.run_id)
@@ -159,6 +161,12 @@ class Runner:
             self.report.failures.append(failure)
             self.progress.say(f"attempt {number} failed: {failure.kind}"
                               f"{' on ' + _object(failure) if _object(failure) else ''}")
+            if not self.lock.held():
+                self._finish("failed", "Failed: the connection holding the migration lock was lost (a server "
+                             "restart or a cut connection); the guard acts on nothing it no longer holds. Deploy "
+                             "again: the next run reads the state afresh.")
+                self.progress.say("the migration lock was lost with its connection: stopping without acting")
+                return
             mismatch = self._other_database(engine)
             if mismatch:
                 self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
