@@ -13,22 +13,22 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migration_guard import preflight
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
 from migration_guard.db.lock import Lock
-from migration_guard.diagnose import diagnose_text, primary
-from migration_guard.diagnose.failure import Failure
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
-from migration_guard.recovery import plan
-from migration_guard.recovery.context import Context
-from migration_guard.recovery.steps import StepFailed
 from migration_guard.report.model import Attempt, Report
 from migration_guard.runtime import child
 from migration_guard.runtime.progress import Progress
-from migration_guard.settings import Settings
+
+# Diagnosis, planning, recovery and prediction are imported where they are used: a run that
+# succeeds (the common case) never needs them, and every deploy pays for what the guard imports.
+if TYPE_CHECKING:
+    from migration_guard.diagnose.failure import Failure
+    from migration_guard.settings import Settings
 
 SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN", "GH_TOKEN", "DATABASE_PASSWORD")
 NOT_RECOVERABLE = {"unknown", "unrelated"}
@@ -120,6 +120,9 @@ class Runner:
                 self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
                                                       "(DATABASE_URL or --database-url)"])
                 return
+            from migration_guard.recovery import plan
+            from migration_guard.recovery.context import Context
+
             pending = framework.pending(engine) or []
             ctx = Context(failure, engine, dialect, framework, pending, self.env, self.settings, number, acted_on)
             signature = (failure.kind, _object(failure), failure.revision)
@@ -142,6 +145,8 @@ class Runner:
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:
+        from migration_guard.recovery.steps import StepFailed
+
         for step in decision.steps:
             action = step.action
             action.id = self._action_id()
@@ -167,6 +172,11 @@ class Runner:
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:
+        from migration_guard import preflight
+        from migration_guard.diagnose.failure import Failure
+        from migration_guard.recovery import plan
+        from migration_guard.recovery.context import Context
+
         ctx = Context(Failure("unknown"), engine, dialect, framework, pending, self.env, self.settings)
         predicted = preflight.predict(ctx)
         self.report.predicted = predicted
@@ -190,6 +200,9 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:
+        from migration_guard.diagnose import diagnose_text, primary
+        from migration_guard.diagnose.failure import Failure
+
         failure = primary(diagnose_text(result.output)) or Failure(
             "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
         event = self.progress.failed_event
