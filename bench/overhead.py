@@ -138,9 +138,11 @@ class Server:
         self.engine = create_engine(self.admin, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         self.made: list[str] = []
         self.prefix = f"mg_bench_{os.getpid()}_"
+        self.count = 0
 
     def create(self) -> str:
-        name = f"{self.prefix}{len(self.made)}"
+        self.count += 1
+        name = f"{self.prefix}{self.count}"
         with self.engine.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
