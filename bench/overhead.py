@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     alembic = alembic_program()
     bare_cmd = [alembic, "upgrade", "head"]
     guard_cmd = [sys.executable, "-m", "migration_guard", "run", "--no-github", "--", *bare_cmd]
+    load_before = os.getloadavg()[0]  # other work on the machine skews both sides, and not always alike
     server = Server(args.database_url)
     results: list[tuple[str, str, float, float]] = []
     try:
@@ -242,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         server.close()
 
     print(f"baseline: bare `alembic upgrade head`; guarded: `migration-guard run -- alembic upgrade head`; "
-          f"median of {args.runs} interleaved runs each")
+          f"median of {args.runs} interleaved runs each; load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
     missed = False
     for key, label, b, g in results:
         ratio = g / b
