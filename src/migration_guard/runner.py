@@ -14,23 +14,24 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migration_guard import faults, preflight
+from migration_guard import faults
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
 from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
-from migration_guard.diagnose import diagnose_text, primary
-from migration_guard.diagnose.failure import Failure
-from migration_guard.diagnose.structured import from_driver
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
-from migration_guard.recovery import journal, plan
-from migration_guard.recovery.context import Context
-from migration_guard.recovery.steps import StepFailed
+from migration_guard.recovery import journal
 from migration_guard.report.model import Attempt, Report
 from migration_guard.runtime import child
 from migration_guard.runtime.progress import Progress
-from migration_guard.settings import Settings
+
+# Diagnosis, planning, recovery and prediction are imported where they are used: a run that
+# succeeds (the common case) never needs them, and every deploy pays for what the guard imports.
+if TYPE_CHECKING:
+    from migration_guard.diagnose.failure import Failure
+    from migration_guard.settings import Settings
 
 SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN", "GH_TOKEN", "DATABASE_PASSWORD")
 NOT_RECOVERABLE = {"unknown", "unrelated"}
@@ -155,6 +156,9 @@ class Runner:
                 status = "recovered" if self.report.actions else "succeeded"
                 self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
                 return
+            from migration_guard.recovery import plan
+            from migration_guard.recovery.context import Context
+
             failure = self._failure(result)
             faults.point("after-diagnose")
             attempt.failure = failure
@@ -195,6 +199,8 @@ class Runner:
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:
+        from migration_guard.recovery.steps import StepFailed
+
         for step in decision.steps:
             action = step.action
             action.id = self._action_id()
@@ -228,6 +234,11 @@ class Runner:
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:
+        from migration_guard import preflight
+        from migration_guard.diagnose.failure import Failure
+        from migration_guard.recovery import plan
+        from migration_guard.recovery.context import Context
+
         ctx = Context(Failure("unknown"), engine, dialect, framework, pending, self.env, self.settings)
         predicted = preflight.predict(ctx)
         self.report.predicted = predicted
@@ -251,6 +262,10 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:
+        from migration_guard.diagnose import diagnose_text, primary
+        from migration_guard.diagnose.failure import Failure
+        from migration_guard.diagnose.structured import from_driver
+
         failure = primary(diagnose_text(result.output)) or Failure(
             "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
         event = self.progress.failed_event
