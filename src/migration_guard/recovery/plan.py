@@ -18,7 +18,8 @@ from migration_guard.recovery.steps import Decision
 # duplicate_type reads it as an enum; explain answers everything left.
 STRATEGIES = (stale_type, duplicate_column, duplicate_relation, duplicate_object, duplicate_type,
               concurrent, explain)
-ACTIONABLE_DIALECTS = {"postgresql"}
+# Where the evidence can be read (db/shadow/). stale_type reads pg_type and stays PostgreSQL-only by itself.
+ACTIONABLE_DIALECTS = {"postgresql", "mysql", "sqlite"}
 
 
 def decide(ctx: Context) -> Decision:
