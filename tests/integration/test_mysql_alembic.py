@@ -357,3 +357,31 @@ def test_flask_existing_index_with_another_definition_is_refused(tmp_path, mysql
     assert rows(mysql_url, "SELECT count(*) FROM users") == [(2,)]
     assert report["status"] == "refused"
     assert "ix_users_email" in report["refusals"][0]["reason"]
+
+
+def test_existing_foreign_key_is_skipped(tmp_path, mysql_url):
+    revs = [
+        Rev("k1", "teams and members", """
+            op.create_table("teams", sa.Column("id", sa.Integer, primary_key=True))
+            op.create_table("members", sa.Column("id", sa.Integer, primary_key=True), sa.Column("team_id", sa.Integer))
+        """),
+        Rev("k2", "member team", """
+            op.create_foreign_key("fk_members_team", "members", "teams", ["team_id"], ["id"])
+            op.execute("INSERT INTO teams (id) VALUES (7)")
+        """),
+        Rev("k3", "tags", """
+            op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+        """),
+    ]
+    project = alembic_project(tmp_path / "app", revs)
+    env = {"DATABASE_URL": mysql_url}
+    bare(project, [tool("alembic"), "upgrade", "k1"], env)
+    execute(mysql_url, "ALTER TABLE members ADD CONSTRAINT fk_members_team FOREIGN KEY (team_id) REFERENCES teams (id)")
+
+    proc, report = guard(project, UPGRADE, env)
+
+    assert proc.returncode == 0, proc.stderr
+    assert version(mysql_url) == {"k3"}
+    assert rows(mysql_url, "SELECT id FROM teams") == [(7,)]
+    assert [(f["kind"], f["constraint"]) for f in report["failures"]] == [("duplicate_object", "fk_members_team")]
+    assert [a["kind"] for a in report["actions"]] == ["skip_satisfied"]

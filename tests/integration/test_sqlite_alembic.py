@@ -233,7 +233,8 @@ def test_bare_batch_rebuild_discards_a_hotfixed_column(tmp_path, sqlite_url):
     batch_env(project)
     env = {"DATABASE_URL": sqlite_url}
     bare(project, [tool("alembic"), "upgrade", "a1"], env)
-    execute(sqlite_url, "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255)", "UPDATE settings SET google_id = 'hot'")
+    execute(sqlite_url, "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255)",
+            "UPDATE settings SET google_id = 'hot'")
 
     bare(project, UPGRADE, env)
 
@@ -245,7 +246,8 @@ def test_batch_rebuild_over_a_hotfixed_column_with_values_is_refused(tmp_path, s
     batch_env(project)
     env = {"DATABASE_URL": sqlite_url}
     bare(project, [tool("alembic"), "upgrade", "a1"], env)
-    execute(sqlite_url, "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255)", "UPDATE settings SET google_id = 'hot'")
+    execute(sqlite_url, "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255)",
+            "UPDATE settings SET google_id = 'hot'")
 
     proc, report = guard(project, UPGRADE, env)
 

@@ -198,9 +198,9 @@ _KEY_WORDS = {"KEY", "UNIQUE", "INDEX", "FULLTEXT", "SPATIAL", "CONSTRAINT"}
 
 
 def _foreign_key(tk: Tokens, lo: int) -> bool:
-    if tk.word(lo) == "FOREIGN":
-        return True
-    return tk.word(lo) == "CONSTRAINT" and tk.word(lo + 2) == "FOREIGN"
+    """The element is a FOREIGN KEY clause (sqlglot reads `FOREIGN KEY` as one token)."""
+    at = lo + 2 if tk.word(lo) == "CONSTRAINT" else lo
+    return at < len(tk.toks) and tk.toks[at].token_type == TokenType.FOREIGN_KEY
 
 
 def _elements(create_table: str) -> list[tuple[Tokens, int, int]]:
