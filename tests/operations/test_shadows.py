@@ -56,6 +56,9 @@ def test_mysql_tables_and_indexes(mysql_url) -> None:
         "satisfied"]
     assert _states(mysql_url, "mysql", "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (o_id) REFERENCES t (id)") == [
         "differs"]
+    execute(mysql_url, "ALTER TABLE t ADD CONSTRAINT uq_t UNIQUE (o_id)")
+    assert _states(mysql_url, "mysql", "ALTER TABLE t ADD CONSTRAINT uq_t UNIQUE (o_id)") == ["satisfied"]
+    assert _states(mysql_url, "mysql", "ALTER TABLE t ADD CONSTRAINT uq_t UNIQUE (o_id, id)") == ["differs"]
     assert rows(mysql_url, "SELECT count(*) FROM t") == [(1,)]
     assert tables(mysql_url) == {"o", "t"}
 
