@@ -162,9 +162,6 @@ def _added(part: exp.Expression, statement: str, common: dict) -> Effect:
 
 
 # -- positions in the user's text ------------------------------------------------------------------------
-_NAME_TOKENS = {TokenType.VAR, TokenType.IDENTIFIER}
-
-
 @dataclass
 class Span:
     start: int  # character offsets in the statement, end exclusive

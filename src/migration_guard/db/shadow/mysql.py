@@ -25,6 +25,8 @@ from migration_guard.db.shadow.base import BaseShadow, ColumnShape
 from migration_guard.operations import Effect
 from migration_guard.operations._sqlglot import Tokens, replace
 
+_NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
+
 
 class MySQLShadow(BaseShadow):
     def __enter__(self) -> MySQLShadow:
@@ -75,7 +77,7 @@ class MySQLShadow(BaseShadow):
             if tk.word(lo) != "ADD":
                 continue
             for i in range(lo + 1, min(hi, lo + 1 + names_at)):
-                if tk.is_name(i, effect.name) and tk.toks[i].token_type in (TokenType.VAR, TokenType.IDENTIFIER):
+                if tk.is_name(i, effect.name) and tk.toks[i].token_type in _NAME_TOKENS:
                     return tk.text(lo, hi)
         return None
 
