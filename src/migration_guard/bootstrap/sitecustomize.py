@@ -141,8 +141,45 @@ def _wrap(fn, revision, doc, is_upgrade):
     return run
 
 
+# -- Alembic batch mode (SQLite) -----------------------------------------------------------------
+class BatchDataLossError(Exception):
+    """Alembic's batch mode was about to rebuild a table without copying the values of a column it keeps."""
+
+
+def _hook_batch(module):
+    """A batch add_column of a column the live table already has (a hotfix) makes alembic rebuild the
+    table with the new column in its place and copy nothing into it: the values are silently lost.
+    Stop before the rebuild, only when the column holds values, with the statement that would have run."""
+    impl_cls = module.ApplyBatchImpl
+    original = impl_cls._transfer_elements_to_new_table
+
+    def _transfer_elements_to_new_table(self):
+        original(self)
+        conn = getattr(self.impl, "connection", None)
+        if conn is None or getattr(self.impl, "as_sql", False):
+            return
+        from sqlalchemy import func, select
+        from sqlalchemy.schema import CreateTable
+
+        for name, transfer in self.column_transfers.items():
+            if "expr" in transfer or name not in self.table.c or name not in self.new_table.c:
+                continue
+            held = conn.execute(select(func.count()).select_from(self.table)
+                                .where(self.table.c[name].isnot(None))).scalar()
+            if held:
+                exc = BatchDataLossError(
+                    f"duplicate column name: {name} (table {self.table.name} already has it, with {held} value(s); "
+                    "alembic batch mode would rebuild the table and discard them: migration-guard stopped it "
+                    "before any change)")
+                exc.statement = str(CreateTable(self.new_table).compile(dialect=conn.dialect)).strip()
+                raise exc
+
+    impl_cls._transfer_elements_to_new_table = _transfer_elements_to_new_table
+
+
 # -- lazy post-import hooks -----------------------------------------------------------------------
-_HOOKS = {"sqlalchemy": _hook_sqlalchemy, "alembic.runtime.migration": _hook_alembic}
+_HOOKS = {"sqlalchemy": _hook_sqlalchemy, "alembic.runtime.migration": _hook_alembic,
+          "alembic.operations.batch": _hook_batch}
 
 
 class _PostImportFinder:

@@ -181,6 +181,12 @@ def _statements(body: str, dialect: str) -> list[str]:
             return [s.strip() for s in pglast.split(body, with_parser=False) if s.strip()]
         except Exception:
             pass
+    else:
+        from migration_guard.operations import split_statements
+
+        split = split_statements(body, dialect)
+        if split is not None:
+            return split
     # Alembic ends each statement with its terminator and a blank line.
     return [s.strip() for s in re.split(r";\s*\n\s*\n", body) if s.strip().strip(";").strip()]
 

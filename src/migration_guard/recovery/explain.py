@@ -65,9 +65,11 @@ def decide(ctx) -> Decision:
         cols = f.key.split("=")[0].strip().strip("Key").strip().strip("()")
         if cols:
             sql.append(f"SELECT {cols}, count(*) FROM {f.table} GROUP BY {cols} HAVING count(*) > 1;")
+    from migration_guard.recovery.plan import ACTIONABLE_DIALECTS
+
     if f.kind in ("duplicate_column", "duplicate_relation", "duplicate_type", "duplicate_object") \
-            and ctx.dialect != "postgresql":
-        reason = (f"{f.kind} on {ctx.dialect}: the guard compares definitions on PostgreSQL only so far, "
-                  "so it does not act here")
+            and ctx.dialect not in ACTIONABLE_DIALECTS:
+        reason = (f"{f.kind} on {ctx.dialect}: the guard compares definitions on PostgreSQL, MySQL/MariaDB "
+                  "and SQLite only, so it does not act here")
         steps = ["compare the existing object with what the migration wants, then stamp or fix by hand"]
     return Decision.refuse(f.kind, reason, steps, sql)

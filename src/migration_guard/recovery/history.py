@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from migration_guard.db.shadow import Shadow
+from migration_guard.db.shadow import BaseShadow
 from migration_guard.frameworks.base import Revision
 from migration_guard.operations import Effect, normalize_statement
+from migration_guard.recovery import implicit_commit
 from migration_guard.recovery.evidence import Verdict, check
 from migration_guard.recovery.steps import Decision, MarkApplied, SkipStatements, Step
 from migration_guard.report.model import Action
@@ -74,7 +75,7 @@ class RevisionEvidence:
 @dataclass
 class Evaluator:
     ctx: object
-    shadow: Shadow | None
+    shadow: BaseShadow | None
     overrides: dict = field(default_factory=dict)  # effect key -> Verdict (e.g. an enum just completed)
     _cache: dict = field(default_factory=dict)
 
@@ -140,6 +141,9 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
                                        f"`{tool} stamp {rev.id}`",
                                        "if its objects were made by hand: run its data steps by hand, then "
                                        f"`{tool} stamp {rev.id}`"])
+    half_applied = implicit_commit.refusal(ctx, r)
+    if half_applied is not None:
+        return half_applied
     return Decision([*prelude, _skip(ctx, r, failing)])
 
 
@@ -185,7 +189,8 @@ def _skip(ctx, r: RevisionEvidence, failing: str) -> Step:
     action = Action(
         id="", kind="skip_satisfied", target=f"revision {r.revision.id}", failure_kind=ctx.failure.kind,
         revision=r.revision.id, statements=list(statements),
-        evidence=[*facts, f"revision {r.revision.id} runs again with {len(satisfied)} satisfied statement(s) "
+        evidence=[*facts, *implicit_commit.note(ctx),
+                  f"revision {r.revision.id} runs again with {len(satisfied)} satisfied statement(s) "
                   f"skipped; its {len(left)} other statement(s) (data steps included) run as written"])
     return SkipStatements(action, revision=r.revision.id, statements=statements)
 
