@@ -51,10 +51,25 @@ def _add_column(e: Effect, cat: Catalog, shadow: Shadow | None) -> Verdict:
     if wanted is None:
         return Verdict("unknown", reason=f"could not replay the statement on a scratch copy: {_last(shadow)}")
     have = (live.type, live.nullable, normalize_default(live.default))
+    after = ""
+    if e.detail.get("default_dropped"):
+        # The same revision drops this default again (Django's ADD COLUMN ... DEFAULT, then DROP DEFAULT):
+        # what the revision leaves has no default, and its DROP DEFAULT is judged as a statement of its own.
+        have, wanted, after = (*have[:2], None), (*wanted[:2], None), " once the revision drops its default"
     if have != wanted:
         return Verdict("differs", reason=f"{e.subject} is {_describe(*have)}; the migration wants "
-                                         f"{_describe(*wanted)}")
-    return Verdict("satisfied", [f"{e.subject} exists as {_describe(*have)}, exactly as the migration wants"])
+                                         f"{_describe(*wanted)}{after}")
+    return Verdict("satisfied", [f"{e.subject} exists as {_describe(*have)}, exactly as the migration wants"
+                                 f"{after}"])
+
+
+def _drop_default(e: Effect, cat: Catalog, shadow: Shadow | None) -> Verdict:
+    live = cat.column(e.table or "", e.name, e.schema)
+    if live is None:
+        return Verdict("missing", [f"column {e.table}.{e.name} does not exist"])
+    if live.default is None:
+        return Verdict("satisfied", [f"column {e.table}.{e.name} has no default"])
+    return Verdict("missing", [f"column {e.table}.{e.name} has DEFAULT {live.default}, which the revision drops"])
 
 
 def _create_table(e: Effect, cat: Catalog, shadow: Shadow | None) -> Verdict:
@@ -198,6 +213,7 @@ _CHECKS = {
     "create_sequence": _exists("sequence", lambda c, e: c.sequence(e.name, e.schema)),
     "create_view": _create_view,
     "drop_table": _dropped("table", lambda c, e: c.table(e.name, e.schema)),
+    "drop_default": _drop_default,
     "drop_column": _dropped("column", lambda c, e: c.column(e.table or "", e.name, e.schema)),
     "drop_index": _dropped("index", lambda c, e: c.index(e.name, e.schema)),
     "drop_constraint": _dropped("constraint", lambda c, e: c.constraint(e.table or "", e.name, e.schema)),

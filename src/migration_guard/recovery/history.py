@@ -98,16 +98,16 @@ def key(effect: Effect) -> tuple:
 
 def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: list[Step]) -> Decision:
     kind = ctx.failure.kind
-    tool = ctx.framework.name
+    stamp = ctx.framework.mark_hint
     r = evaluator.revision(rev)
     if r.statements is None:
         return Decision.refuse(kind, f"the guard cannot list the statements of revision {rev.id} "
                                f"(the tool's offline --sql mode did not give them), so it cannot tell a lost "
                                "history from objects made by hand", [
                                    f"if {rev.id} was applied before and only its record is missing: "
-                                   f"`{tool} stamp {rev.id}`",
+                                   f"`{stamp(rev.id)}`",
                                    f"if the object was made by hand: run the rest of {rev.id} yourself, then "
-                                   f"`{tool} stamp {rev.id}`"])
+                                   f"`{stamp(rev.id)}`"])
     differs = r.first("differs")
     if differs:
         reason = next(v.reason for v in differs.verdicts if v.state == "differs")
@@ -129,7 +129,7 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
         if nxt is not None and nxt.statements is None:
             return Decision.refuse(kind, f"every object of {rev.id} exists, but the statements of the next "
                                    f"revision {nxt.revision.id} are unknown, so the guard cannot tell whether "
-                                   "the history was lost", [f"`{tool} stamp {rev.id}` if it ran before"])
+                                   "the history was lost", [f"`{stamp(rev.id)}` if it ran before"])
         if nxt is not None and nxt.all_satisfied:
             return Decision([*prelude, _mark_applied(ctx, evaluator, rev, later)])
         if nxt is None and r.has_data:
@@ -137,9 +137,9 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
                                    f"revision shows whether {rev.id} ran before; it also has data steps, which "
                                    "must not run twice nor be lost", [
                                        f"if {rev.id} ran before and only its record was lost: "
-                                       f"`{tool} stamp {rev.id}`",
+                                       f"`{stamp(rev.id)}`",
                                        "if its objects were made by hand: run its data steps by hand, then "
-                                       f"`{tool} stamp {rev.id}`"])
+                                       f"`{stamp(rev.id)}`"])
     return Decision([*prelude, _skip(ctx, r, failing)])
 
 
@@ -172,7 +172,8 @@ def _mark_applied(ctx, evaluator: Evaluator, rev: Revision, later: list[Revision
         else f"revisions {ids[0]}..{ids[-1]}", failure_kind=ctx.failure.kind, revision=rev.id,
         evidence=["the objects of these revisions all exist as they want, so they ran before and their "
                   "record was lost; they are recorded as applied without running them again", *evidence])
-    return MarkApplied(action, upto=upto.revision)
+    first = ctx.pending.index(rev)
+    return MarkApplied(action, upto=upto.revision, run=ctx.pending[first: ctx.pending.index(upto.revision) + 1])
 
 
 def _skip(ctx, r: RevisionEvidence, failing: str) -> Step:
