@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from tests.support.cli import clean_env
 from tests.support.django_project import django_project
 from tests.support.guard import bare, execute, guard, rows, tool
+from tests.support.servers import fresh_database
 
 SCHOOL = ["0001_initial", "0002_course_code", "0003_lesson"]
 
@@ -203,3 +204,19 @@ def test_six_guarded_replicas_all_succeed_and_migrate_once(school, pg_url):
     assert twins(pg_url) == []
     assert rows(pg_url, "SELECT count(*) FROM school_course WHERE code = 'ORIENT'") == [(1,)]
     assert sum("nothing to do" in out for _, out in results) == 5
+
+
+def test_a_command_migrating_another_database_than_the_guard_locked_is_refused(school, pg_url, pg_server_url):
+    """The child's Django connection says which database it migrates; the guard acts only on its own."""
+    project, env = school
+    bare(project, manage("migrate", "school", "0001"), env)
+    execute(pg_url, "ALTER TABLE school_course ADD COLUMN code varchar(20) NOT NULL DEFAULT ''")
+
+    with fresh_database(pg_server_url) as elsewhere:
+        proc, report = guard(project, manage("migrate"), {**env, "DATABASE_URL": elsewhere})
+
+    assert proc.returncode == 1
+    assert report["status"] == "refused"
+    assert f"connected to database {make_url(pg_url).database!r}" in report["refusals"][0]["reason"]
+    assert report["actions"] == []
+    assert recorded(pg_url) == ["0001_initial"]
