@@ -18,9 +18,10 @@ from pathlib import Path
 from migration_guard import preflight
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
-from migration_guard.db.lock import Lock
+from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
 from migration_guard.diagnose import diagnose_text, primary
 from migration_guard.diagnose.failure import Failure
+from migration_guard.diagnose.structured import from_driver
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
 from migration_guard.recovery import plan
@@ -62,6 +63,7 @@ class Runner:
     def run(self) -> Report:
         began = time.monotonic()
         lock = None
+        self.phase = "starting"
         try:
             self._check_command()
             framework = detect(self.argv, self.cwd, self.settings.framework)
@@ -72,13 +74,26 @@ class Runner:
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
             lock = Lock(engine)
+            self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
             self.report.lock_wait_s = round(lock.waited_s, 3)
+            orphans = end_orphans(engine)
+            if orphans:
+                note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
+                        "their transactions rolled back")
+                self.report.notes.append(note)
+                self.progress.say(note)
+            if urls.dialect_of(url) == "postgresql":
+                self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
             if lock.waited_s >= 0.5:
                 self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
                                   "state again")
             self._guarded(framework, engine, urls.dialect_of(url))
+        except Interrupted as stop:
+            if not self.report.summary.startswith("Stopped"):
+                self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
+            raise
         finally:
             if lock is not None:
                 lock.release()
@@ -112,7 +127,9 @@ class Runner:
         acted_on: set = set()
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
-            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event)
+            self.phase = f"attempt {number} ran the command"
+            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event,
+                               grace=self.settings.stop_grace)
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
             self.report.attempts.append(attempt)
@@ -120,6 +137,10 @@ class Runner:
             if result.signalled:
                 self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
                 self.report.notes.append(f"signal {result.signalled} was passed on to the command")
+                ended = end_sessions(engine, self.progress.backends)
+                if ended:
+                    self.report.notes.append(f"ended {ended} server session(s) the stopped command left running; "
+                                             "their transactions rolled back")
                 raise Interrupted(result.signalled)
             if result.exit_code == 0:
                 status = "recovered" if self.report.actions else "succeeded"
@@ -160,6 +181,7 @@ class Runner:
         for step in decision.steps:
             action = step.action
             action.id = self._action_id()
+            self.phase = f"applying recovery {action.kind} (rolled back if it had not committed)"
             self.progress.say(f"recovery {action.kind} on {action.target}:")
             for line in action.evidence:
                 self.progress.say(f"    {line}")
@@ -208,6 +230,8 @@ class Runner:
         failure = primary(diagnose_text(result.output)) or Failure(
             "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
         event = self.progress.failed_event
+        if event and failure.kind == "unknown":
+            failure = from_driver(event, self.report.database.get("dialect") or "") or failure
         if event:
             failure.revision = failure.revision or event.get("revision")
             if event.get("statement"):

@@ -316,3 +316,12 @@ def test_psycopg2_and_psycopg3_read_the_same(pg_engine, run_ddl):
             snaps.append(snapshot(conn))
         engine.dispose()
     assert snaps[0] == snaps[1]
+
+
+def test_enum_without_labels_and_quoted_names(pg_engine, run_ddl):
+    run_ddl(pg_engine, 'CREATE TYPE nothing AS ENUM ();\nCREATE TYPE "Odd ""Name""" AS (x integer)')
+    with pg_engine.connect() as conn:
+        cat = snapshot(conn)
+    assert cat.enum("nothing").labels == []
+    assert cat.type("nothing").definition == "CREATE TYPE public.nothing AS ENUM ()"
+    assert cat.type('Odd "Name"').definition == 'CREATE TYPE public."Odd ""Name""" AS (x integer)'

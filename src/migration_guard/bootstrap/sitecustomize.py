@@ -93,7 +93,22 @@ def _hook_sqlalchemy(_module):
             return noop, type(parameters)() if isinstance(parameters, (dict, list, tuple)) else parameters
         return statement, parameters
 
+    def on_connect(dbapi_connection, _record):
+        # The server session's id lets the guard end it if the command is stopped mid-statement: the
+        # server only notices a vanished client when it next writes to it, which a long statement
+        # does not do.
+        info = getattr(dbapi_connection, "info", None)
+        pid = getattr(info, "backend_pid", None)
+        if pid is None and hasattr(dbapi_connection, "thread_id"):
+            try:
+                pid = dbapi_connection.thread_id()
+            except Exception:
+                pid = None
+        if pid is not None:
+            _emit("backend", pid=pid)
+
     event.listen(Engine, "before_cursor_execute", before_cursor_execute, retval=True)
+    event.listen(Engine, "connect", on_connect)
 
 
 # -- Alembic --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ class Progress:
         self.timings: list[RevisionTiming] = []
         self.skipped: list[str] = []
         self.connected: list[dict] = []
+        self.backends: list[int] = []
         self.failed_event: dict | None = None
         self.attempt = 1
         self._started: dict[str, float] = {}
@@ -59,5 +60,7 @@ class Progress:
             self.say(f"    skipped in {rev}, already satisfied: {statement[:200]}")
         elif kind == "connect":
             self.connected.append(event)
+        elif kind == "backend":
+            self.backends.append(int(event.get("pid") or 0))
         elif kind == "warning":
             self.say(f"warning: {event.get('message')}")

@@ -1,12 +1,15 @@
 """The catalog step: one snapshot of what the live database holds, read in a few set-based queries.
 
 Recovery decisions rest on this snapshot (DESIGN.md, "evidence, not error text"), so each dialect
-reads its own system catalog directly instead of going through SQLAlchemy reflection, which issues
-queries per table and cannot see enums' label order, partial index predicates or type dependents.
+reads its own system catalog directly rather than through SQLAlchemy reflection: reflection has no
+common shape across dialects for what the evidence needs (what uses a type, OWNED BY, exact index
+and constraint definitions, enum label order), and its per-table API costs a round-trip per table.
 The queries run on the caller's connection and in its transaction; nothing is written.
 """
 
 from __future__ import annotations
+
+import gc
 
 from sqlalchemy.engine import Connection
 
@@ -42,4 +45,13 @@ def snapshot(conn: Connection) -> Catalog:
         from . import sqlite as reader
     else:
         raise UnsupportedDialect(f"no catalog reader for dialect {name!r}")
-    return reader.snapshot(conn)
+    # A snapshot of a large schema allocates tens of thousands of objects, none of them cyclic
+    # garbage; without this, the cyclic collector runs over all of them again and again and
+    # costs as much as the queries. Restored even when a query fails.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return reader.snapshot(conn)
+    finally:
+        if collecting:
+            gc.enable()

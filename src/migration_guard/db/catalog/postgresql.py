@@ -18,7 +18,7 @@ Every schema except the system ones is read: user schemas cannot start with `pg_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -31,12 +31,15 @@ _USER_NS = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
 # show which other types they use. They are not tables.
 _TABLE_KINDS = {"r": "table", "v": "view", "m": "matview", "p": "partitioned", "f": "foreign"}
 
-# A default is deparsed without a relation (relid 0): defaults cannot refer to columns, and skipping
-# the relation lookup per table matters on a cold connection. Generated columns do refer to columns.
+# Built-in types (oid below 16384, FirstNormalObjectId) are never user types, so their oid is left
+# out and the client need not look them up. A default is deparsed without a relation (relid 0):
+# defaults cannot refer to columns, and skipping the relation lookup per table matters on a cold
+# connection. Generated columns do refer to columns.
 _RELATIONS = text(f"""
 SELECT c.oid, n.nspname::text, c.relname::text, c.relkind, c.reltuples::float8,
        ARRAY(SELECT ARRAY[a.attnum::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
-                          a.atttypid::text, a.attnotnull::text, a.attgenerated::text,
+                          CASE WHEN a.atttypid >= 16384 THEN a.atttypid::text END,
+                          a.attnotnull::text, a.attgenerated::text,
                           a.attidentity::text,
                           CASE WHEN a.atthasdef THEN
                               (SELECT pg_get_expr(d.adbin, CASE a.attgenerated WHEN '' THEN 0
@@ -107,19 +110,25 @@ others AS (
           WHERE k2.typoid = k.typoid AND i.deptype = 'i' AND i.classid = d.classid
             AND i.objid = d.objid)
     GROUP BY k.typoid
+),
+labels AS (
+    SELECT e.enumtypid, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+    FROM pg_enum e JOIN t ON t.oid = e.enumtypid
+    GROUP BY e.enumtypid
+),
+checks AS (
+    SELECT c.contypid, array_agg('CONSTRAINT ' || quote_ident(c.conname) || ' '
+                                 || pg_get_constraintdef(c.oid, true) ORDER BY c.conname) AS defs
+    FROM pg_constraint c JOIN t ON t.oid = c.contypid
+    GROUP BY c.contypid
 )
-SELECT t.oid, t.nsp, t.name, t.typtype, t.typrelid, t.parts,
-       CASE WHEN t.typtype = 'e' THEN
-           ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
-                 ORDER BY e.enumsortorder) END,
+SELECT t.oid, t.nsp, t.name, t.typtype, t.typrelid, t.parts, labels.labels,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
             WHEN t.typtype = 'r' THEN format_type(t.rngsubtype, NULL) END,
-       t.typnotnull, t.typdefault,
-       CASE WHEN t.typtype = 'd' THEN
-           ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
-                   FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname) END,
-       others.deps
+       t.typnotnull, t.typdefault, checks.defs, others.deps
 FROM t
+LEFT JOIN labels ON labels.enumtypid = t.oid
+LEFT JOIN checks ON checks.contypid = t.oid
 LEFT JOIN others ON others.typoid = t.oid
 """
 
@@ -151,13 +160,19 @@ _IDENTITY = {"a": "always", "d": "by default"}
 
 @dataclass
 class _Rel:
-    """What later queries need to know about a relation, by oid."""
+    """A relation as the first query returned it, for resolving column numbers later."""
 
     schema: str
     name: str
-    attnames: dict[int, str] = field(default_factory=dict)
-    attrs: list[str] = field(default_factory=list)  # "name type", for a composite's definition
-    typed: list[tuple[int, str]] = field(default_factory=list)  # (atttypid, column name)
+    # [attnum, attname, type, atttypid of a non-built-in type or None, notnull, generated,
+    #  identity, default] per column, in attnum order; all text, as the server built the array.
+    cols: list[list]
+
+    def attname(self, attnum: int) -> str:
+        # attnum is the position unless a column before it was dropped: try that first.
+        if 0 < attnum <= len(self.cols) and self.cols[attnum - 1][0] == str(attnum):
+            return self.cols[attnum - 1][1]
+        return next(c[1] for c in self.cols if c[0] == str(attnum))
 
 
 def snapshot(conn: Connection) -> Catalog:
@@ -169,38 +184,36 @@ def snapshot(conn: Connection) -> Catalog:
     _read_types(conn, cat, rels)
     for nsp, name, relid, attnum in conn.execute(_SEQUENCES).all():
         rel = rels.get(relid)
-        owned_by = f"{rel.name}.{rel.attnames[attnum]}" if rel and attnum in rel.attnames else None
-        cat.sequences[(nsp, name)] = Sequence(schema=nsp, name=name, owned_by=owned_by)
+        owned_by = f"{rel.name}.{rel.attname(attnum)}" if rel and attnum else None
+        cat.sequences[(nsp, name)] = Sequence(nsp, name, owned_by)
     return cat
 
 
 def _read_relations(conn: Connection, cat: Catalog) -> dict[int, _Rel]:
+    # The one loop that runs per column (20,000 times on a large schema): kept lean on purpose.
     rels: dict[int, _Rel] = {}
-    quote = conn.dialect.identifier_preparer.quote
     for oid, nsp, name, relkind, tuples, cols in conn.execute(_RELATIONS).all():
-        rel = rels[oid] = _Rel(nsp, name)
-        table = None
-        if relkind in _TABLE_KINDS:
-            # reltuples is -1 until the first VACUUM/ANALYZE (PostgreSQL 14+): unknown, not empty.
-            estimate = int(tuples) if tuples is not None and tuples >= 0 else None
-            table = cat.tables[(nsp, name)] = Table(nsp, name, _TABLE_KINDS[relkind], row_estimate=estimate)
-        for pos, (attnum, attname, typ, typoid, notnull, generated, identity, default) in enumerate(
-            cols or [], start=1
-        ):
-            rel.attnames[int(attnum)] = attname
-            rel.typed.append((int(typoid), attname))
-            if table is None:
-                rel.attrs.append(f"{quote(attname)} {typ}")
-                continue
-            table.columns[attname] = Column(
-                name=attname,
-                type=typ,
-                nullable=notnull != "true",
-                default=None if generated else default,
-                position=pos,
-                generated=default if generated else None,
-                identity=_IDENTITY.get(identity),
-            )
+        rels[oid] = _Rel(nsp, name, cols or [])
+        kind = _TABLE_KINDS.get(relkind)
+        if kind is None:
+            continue  # a standalone composite type: its attributes are read with the types
+        # reltuples is -1 until the first VACUUM/ANALYZE (PostgreSQL 14+): unknown, not empty.
+        estimate = int(tuples) if tuples is not None and tuples >= 0 else None
+        table = cat.tables[(nsp, name)] = Table(nsp, name, kind, row_estimate=estimate)
+        columns = table.columns
+        for pos, (_, attname, typ, _, notnull, generated, identity, default) in enumerate(rels[oid].cols, 1):
+            if generated or identity:
+                columns[attname] = Column(
+                    attname,
+                    typ,
+                    notnull != "true",
+                    None if generated else default,
+                    pos,
+                    default if generated else None,
+                    _IDENTITY.get(identity),
+                )
+            else:
+                columns[attname] = Column(attname, typ, notnull != "true", default, pos)
     return rels
 
 
@@ -211,7 +224,7 @@ def _read_indexes(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None
         rel = rels[relid]
         expressions = iter(exprs or [])
         keys = [int(k) for k in indkey.split()[:nkeys]]
-        columns = [next(expressions) if k == 0 else rel.attnames[k] for k in keys]
+        columns = [next(expressions) if k == 0 else rel.attname(k) for k in keys]
         cat.indexes[(nsp, name)] = Index(nsp, name, rel.name, columns, unique, primary, predicate, definition)
 
 
@@ -223,10 +236,10 @@ def _read_constraints(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> 
             name=name,
             table=rel.name,
             type=_CONSTRAINT_KINDS.get(contype, contype),
-            columns=[rel.attnames[k] for k in conkey or []],
+            columns=[rel.attname(k) for k in conkey or []],
             definition=definition,
             ref_table=ref.name if ref else None,
-            ref_columns=[ref.attnames[k] for k in confkey or []] if ref else [],
+            ref_columns=[ref.attname(k) for k in confkey or []] if ref else [],
             ref_schema=ref.schema if ref else None,
         )
 
@@ -244,9 +257,9 @@ def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
     owner = {dep: row[0] for row in rows for dep in row[5]}
     columns: dict[int, list[tuple[str, str, str]]] = {}
     for rel in rels.values():
-        for typoid, attname in rel.typed:
-            if typoid in owner:
-                columns.setdefault(owner[typoid], []).append((rel.schema, rel.name, attname))
+        for col in rel.cols:
+            if col[3] is not None and int(col[3]) in owner:
+                columns.setdefault(owner[int(col[3])], []).append((rel.schema, rel.name, col[1]))
 
     for oid, nsp, name, typtype, relid, _, labels, base, notnull, default, checks, others in rows:
         rel = rels.get(relid)
@@ -255,16 +268,18 @@ def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
         dependents = sorted(
             f"{t}.{c}" if s == nsp else f"{s}.{t}.{c}" for s, t, c in columns.get(oid, [])
         ) + sorted(others or [])
+        if typtype == "c" and (nsp, rel.name) in cat.tables:  # a table's (or view's) row type
+            cat.types[(nsp, name)] = UserType(nsp, name, "composite", rel.name, dependents)
+            continue
         qname = f"{quote(nsp)}.{quote(name)}"
-        relation = None
         if typtype == "e":
-            cat.enums[(nsp, name)] = EnumType(nsp, name, list(labels))
+            labels = list(labels or [])
+            cat.enums[(nsp, name)] = EnumType(nsp, name, labels)
             literals = ", ".join("'" + label.replace("'", "''") + "'" for label in labels)
             kind, definition = "enum", f"CREATE TYPE {qname} AS ENUM ({literals})"
         elif typtype == "c":
-            relation = None if (nsp, rel.name) not in cat.tables else rel.name
-            kind = "composite"
-            definition = f"CREATE TYPE {qname} AS ({', '.join(rel.attrs)})" if relation is None else ""
+            attrs = ", ".join(f"{quote(c[1])} {c[2]}" for c in rel.cols)
+            kind, definition = "composite", f"CREATE TYPE {qname} AS ({attrs})"
         elif typtype == "d":
             parts = [f"CREATE DOMAIN {qname} AS {base}"]
             parts += [f"DEFAULT {default}"] if default is not None else []
@@ -272,4 +287,4 @@ def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
             kind, definition = "domain", " ".join(parts + list(checks or []))
         else:
             kind, definition = "range", f"CREATE TYPE {qname} AS RANGE (SUBTYPE = {base})"
-        cat.types[(nsp, name)] = UserType(nsp, name, kind, relation, dependents, definition)
+        cat.types[(nsp, name)] = UserType(nsp, name, kind, None, dependents, definition)

@@ -41,7 +41,7 @@ _VIEW_COLUMNS = text(
 
 # cid -2 is an expression key, -1 the rowid.
 _INDEXES = text(f"""
-SELECT m.name, il.name, il."unique", il.origin, ii.cid, ii.name
+SELECT m.name, il.name, il."unique", il.origin, il.partial, ii.cid, ii.name
 FROM sqlite_master m
 JOIN pragma_index_list(m.name) il
 JOIN pragma_index_info(il.name) ii
@@ -117,12 +117,16 @@ def snapshot(conn: Connection) -> Catalog:
             elif name is None:
                 unnamed += 1
                 name = f"{table}_check{unnamed}"
-            t = cat.tables[("main", table)]
-            cols = [check.column] if check.column else _mentioned(check.expression, t)
+            cols = [check.column] if check.column else _columns_named(check.names, cat.table(table))
             cat.constraints[("main", table, name)] = Constraint(
                 "main", name, table, "check", cols, f"CHECK ({check.expression})"
             )
     return cat
+
+
+def _columns_named(names: list[str], table: Table) -> list[str]:
+    """The columns of `table` among the identifiers of an expression, in order of first mention."""
+    return list(dict.fromkeys(n for n in names if n in table.columns))
 
 
 def _column_rows(conn: Connection, cat: Catalog) -> list:
@@ -150,23 +154,19 @@ def _add(cat: Catalog, ddl: dict, table: str, kind: str, cols: list[str], defini
     cat.constraints[("main", table, name)] = Constraint("main", name, table, kind, cols, definition, **kw)
 
 
-def _mentioned(expression: str, table: Table) -> list[str]:
-    """Columns of `table` named in a CHECK expression, in order of first mention."""
-    names = [t.name for t in sqlite_ddl.tokenize(expression) if t.kind in ("word", "ident")]
-    return list(dict.fromkeys(n for n in names if n in table.columns))
-
-
 def _read_indexes(conn: Connection, cat: Catalog, ddl: dict, index_sql: dict[str, str]) -> None:
     keys: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for table, name, unique, origin, cid, column in conn.execute(_INDEXES).all():
-        keys[(table, name)].append((bool(unique), origin, cid, column))
+    for table, name, unique, origin, partial, cid, column in conn.execute(_INDEXES).all():
+        keys[(table, name)].append((bool(unique), origin, partial, cid, column))
     for (table, name), parts in keys.items():
-        unique, origin = parts[0][0], parts[0][1]
+        unique, origin, partial = parts[0][:3]
         sql = index_sql.get(name)
-        terms, predicate = sqlite_ddl.parse_index(sql) if sql else ([], None)
+        # Only expression keys and partial indexes need the CREATE INDEX text read.
+        needs_text = sql and (partial or any(p[3] == -2 for p in parts))
+        terms, predicate = sqlite_ddl.parse_index(sql) if needs_text else ([], None)
         columns = [
             column if cid >= 0 else ("rowid" if cid == -1 else (terms[k] if k < len(terms) else "?"))
-            for k, (_, _, cid, column) in enumerate(parts)
+            for k, (_, _, _, cid, column) in enumerate(parts)
         ]
         # An automatic index has no SQL: the table's clause that made it is its definition.
         definition = sql or f"{'PRIMARY KEY' if origin == 'pk' else 'UNIQUE'} ({_cols(columns)})"
@@ -181,14 +181,14 @@ def _read_foreign_keys(conn: Connection, cat: Catalog, ddl: dict) -> None:
     fks: dict[tuple[str, int], list[tuple]] = defaultdict(list)
     for table, fk_id, ref_table, col, ref_col, on_update, on_delete in conn.execute(_FOREIGN_KEYS).all():
         fks[(table, fk_id)].append((ref_table, col, ref_col, on_update, on_delete))
+    # SQLite matches table names without regard to case; REFERENCES may spell them either way.
+    primaries = {c.table.lower(): c.columns for c in cat.constraints.values() if c.type == "primary"}
     for (table, _), rows in fks.items():
         ref_table, on_update, on_delete = rows[0][0], rows[0][3], rows[0][4]
         cols = [r[1] for r in rows]
         ref_cols = [r[2] for r in rows]
         if any(c is None for c in ref_cols):  # REFERENCES t without columns: t's primary key
-            pk = cat.constraints.values()
-            target = next((c for c in pk if c.table == ref_table and c.type == "primary"), None)
-            ref_cols = list(target.columns) if target else []
+            ref_cols = list(primaries.get(ref_table.lower(), []))
         definition = f"FOREIGN KEY ({_cols(cols)}) REFERENCES {_q(ref_table)} ({_cols(ref_cols)})"
         for verb, rule in (("DELETE", on_delete), ("UPDATE", on_update)):
             if rule and rule != "NO ACTION":  # RESTRICT is not NO ACTION in SQLite: it acts at once

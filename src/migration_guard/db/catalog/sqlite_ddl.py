@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Strings, quoted identifiers (all four SQLite styles), comments, words, numbers, single symbols.
 _TOKEN = re.compile(
@@ -27,8 +28,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass
-class Tok:
+class Tok(NamedTuple):  # a tuple, not a dataclass: tokens are made by the ten thousand
     kind: str  # str, ident, word, num, sym
     text: str
     start: int
@@ -56,6 +56,7 @@ class Check:
     name: str | None
     expression: str
     column: str | None = None  # set for a column constraint
+    names: list[str] = field(default_factory=list)  # identifiers in the expression
 
 
 @dataclass
@@ -153,7 +154,8 @@ def _table_constraint(sql: str, item: list[Tok], out: TableDDL) -> None:
     kw = item[i].upper if i < len(item) else ""
     if kw == "CHECK":
         expression, _ = _paren_after(sql, item, i + 1)
-        out.checks.append(Check(name, expression))
+        names = [t.name for t in item[i + 1 :] if t.kind in ("word", "ident")]
+        out.checks.append(Check(name, expression, names=names))
         return
     lo, hi = _body(item, i)
     cols = tuple(_names(item[lo:hi]))
