@@ -220,3 +220,33 @@ def test_a_command_migrating_another_database_than_the_guard_locked_is_refused(s
     assert f"connected to database {make_url(pg_url).database!r}" in report["refusals"][0]["reason"]
     assert report["actions"] == []
     assert recorded(pg_url) == ["0001_initial"]
+
+
+UNIQUE_LESSON_TITLES = """
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("school", "0003_lesson")]
+
+    operations = [migrations.AlterUniqueTogether(name="lesson", unique_together={("course", "title")})]
+"""
+
+
+def test_unique_together_over_duplicate_rows_is_refused_and_every_row_kept(tmp_path, pg_url):
+    project = django_project(tmp_path / "site", {"0004_unique_lesson_titles": UNIQUE_LESSON_TITLES})
+    env = {"SCHOOL_DATABASE_URL": pg_url}
+    bare(project, manage("migrate", "school", "0003"), env)
+    execute(pg_url, "INSERT INTO school_course (title, code) VALUES ('Algebra', 'ALG')",
+            "INSERT INTO school_lesson (course_id, title) SELECT id, 'Intro' FROM school_course",
+            "INSERT INTO school_lesson (course_id, title) SELECT id, 'Intro' FROM school_course WHERE code = 'ALG'")
+
+    proc, report = guard(project, manage("migrate"), env)
+
+    assert proc.returncode == 1
+    assert recorded(pg_url)[-1] == "0003_lesson"
+    assert rows(pg_url, "SELECT count(*) FROM school_lesson") == [(3,)]
+    assert report["status"] == "refused"
+    assert [f["kind"] for f in report["failures"]] == ["duplicate_data"]
+    assert report["failures"][0]["revision"] == "school.0004_unique_lesson_titles"
+    assert report["actions"] == []

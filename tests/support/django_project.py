@@ -187,8 +187,9 @@ class Migration(migrations.Migration):
 SCHOOL_MIGRATIONS = {"0001_initial": SCHOOL_0001, "0002_course_code": SCHOOL_0002, "0003_lesson": SCHOOL_0003}
 
 
-def django_project(root: Path) -> Path:
-    """manage.py, site_cfg/settings.py, accounts (custom user model) and school (Course, Enroll, Lesson)."""
+def django_project(root: Path, extra_migrations: dict[str, str] | None = None) -> Path:
+    """manage.py, site_cfg/settings.py, accounts (custom user model) and school (Course, Enroll, Lesson),
+    plus `extra_migrations` ({"0004_name": source}) after school's own."""
     files = {
         "manage.py": MANAGE_PY,
         "site_cfg/__init__.py": "",
@@ -200,7 +201,8 @@ def django_project(root: Path) -> Path:
         "school/__init__.py": "",
         "school/models.py": SCHOOL_MODELS,
         "school/migrations/__init__.py": "",
-        **{f"school/migrations/{name}.py": body for name, body in SCHOOL_MIGRATIONS.items()},
+        **{f"school/migrations/{name}.py": body for name, body in {**SCHOOL_MIGRATIONS,
+                                                                  **(extra_migrations or {})}.items()},
     }
     for name, body in files.items():
         path = root / name

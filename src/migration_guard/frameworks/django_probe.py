@@ -85,26 +85,37 @@ def ask_sql(spec):
     conn = _connection(spec)
     executor = MigrationExecutor(conn)
     state = executor._create_project_state(with_applied_migrations=True)
-    out = {}
+    out = dict.fromkeys(spec["ids"])
     for ident in spec["ids"]:
         app, _, name = ident.partition(".")
         migration = executor.loader.graph.nodes.get((app, name))
         if migration is None:
+            break
+        try:
+            out[ident] = _collect(conn, migration, state)
+        except Exception as exc:
+            # Some operations introspect the live database (e.g. to find a constraint to drop) and
+            # fail where it is not as they expect. This one is unknown, and so is every later one,
+            # whose state it would have made.
             out[ident] = None
-            continue
-        with conn.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
-            for operation in migration.operations:
-                old_state = state.clone()
-                operation.state_forwards(app, state)
-                if not operation.reduces_to_sql:
-                    code = getattr(getattr(operation, "code", None), "__name__", "")
-                    what = " ".join((operation.describe() + (" " + code if code else "")).split())
-                    editor.collected_sql.append("-- data step: " + what)
-                    continue
-                operation.database_forwards(app, editor, old_state, state)
-        # Deferred SQL (indexes, foreign keys) is collected when the editor closes, as it runs.
-        out[ident] = list(editor.collected_sql)
+            return {"sql": out, "error": f"{ident}: {type(exc).__name__}: {exc}"}
     return {"sql": out}
+
+
+def _collect(conn, migration, state):
+    app = migration.app_label
+    with conn.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+        for operation in migration.operations:
+            old_state = state.clone()
+            operation.state_forwards(app, state)
+            if not operation.reduces_to_sql:
+                code = getattr(getattr(operation, "code", None), "__name__", "")
+                what = " ".join((operation.describe() + (" " + code if code else "")).split())
+                editor.collected_sql.append("-- data step: " + what)
+                continue
+            operation.database_forwards(app, editor, old_state, state)
+    # Deferred SQL (indexes, foreign keys) is collected when the editor closes, as it runs.
+    return list(editor.collected_sql)
 
 
 def ask_record(spec):
