@@ -23,12 +23,12 @@ from sqlalchemy.engine import URL, Engine
 from migration_guard.errors import UsageError
 from migration_guard.frameworks.base import Framework, Revision, ToolRun, program_name
 from migration_guard.frameworks.command import split_options
+from migration_guard.frameworks.django_probe import MARK
 
 VALUE_OPTS = {"--settings", "--pythonpath", "--database", "-v", "--verbosity"}
 # Options with which `migrate` applies nothing (or only records): nothing to predict or recover.
 NOT_APPLYING = {"--plan", "--check", "--fake", "--prune"}
-PROBE = (Path(__file__).with_name("django_probe.py")).read_text(encoding="utf-8")
-MARK = "@@migration-guard-django@@"
+PROBE = Path(__file__).with_name("django_probe.py").read_text(encoding="utf-8")
 _NUMBER = re.compile(r"^\d+_")
 
 
