@@ -103,7 +103,8 @@ def _write(render, report, settings, secrets) -> None:
         render.write_reports(report, settings.report_json, settings.report_md, secrets=secrets)
     except OSError as exc:
         click.echo(f"migration-guard: warning: cannot write the report: {exc}", err=True)
-    click.echo(render.human_summary(report, secrets=secrets), err=True)
+    click.echo(render.human_summary(report, json_path=settings.report_json, md_path=settings.report_md,
+                                    secrets=secrets), err=True)
 
 
 @main.command()

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migration_guard import preflight
+from migration_guard import faults, preflight
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
 from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
@@ -24,7 +24,7 @@ from migration_guard.diagnose.failure import Failure
 from migration_guard.diagnose.structured import from_driver
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
-from migration_guard.recovery import plan
+from migration_guard.recovery import journal, plan
 from migration_guard.recovery.context import Context
 from migration_guard.recovery.steps import StepFailed
 from migration_guard.report.model import Attempt, Report
@@ -47,6 +47,8 @@ class Runner:
         self.secrets = [self.env[k] for k in SECRET_ENV if self.env.get(k)]
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
+        self.lock: Lock | None = None
+        self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
     def _target(self, framework: Framework):
@@ -73,11 +75,16 @@ class Runner:
             engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
+            framework.prepare()
             lock = Lock(engine)
             self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
             self.report.lock_wait_s = round(lock.waited_s, 3)
+            for note in journal.left_open(engine):
+                self.report.notes.append(note)
+                self.progress.say(note)
+            faults.point("after-lock")
             orphans = end_orphans(engine)
             if orphans:
                 note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
@@ -89,7 +96,10 @@ class Runner:
             if lock.waited_s >= 0.5:
                 self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
                                   "state again")
+            self.lock = lock
             self._guarded(framework, engine, urls.dialect_of(url))
+            if any(a.applied for a in self.report.actions):
+                journal.close(engine, self.run_id)
         except Interrupted as stop:
             if not self.report.summary.startswith("Stopped"):
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
@@ -147,10 +157,17 @@ class Runner:
                 self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
                 return
             failure = self._failure(result)
+            faults.point("after-diagnose")
             attempt.failure = failure
             self.report.failures.append(failure)
             self.progress.say(f"attempt {number} failed: {failure.kind}"
                               f"{' on ' + _object(failure) if _object(failure) else ''}")
+            if not self.lock.held():
+                self._finish("failed", "Failed: the connection holding the migration lock was lost (a server "
+                             "restart or a cut connection); the guard acts on nothing it no longer holds. Deploy "
+                             "again: the next run reads the state afresh.")
+                self.progress.say("the migration lock was lost with its connection: stopping without acting")
+                return
             mismatch = self._other_database(engine)
             if mismatch:
                 self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
@@ -175,6 +192,7 @@ class Runner:
             acted_on.add((failure.kind,))
             if not self._apply(decision, ctx, child_plan):
                 return
+            pending = framework.pending(engine) or []
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:
@@ -186,7 +204,13 @@ class Runner:
             for line in action.evidence:
                 self.progress.say(f"    {line}")
             try:
+                if step.changes_database:
+                    journal.record(ctx.engine, self.run_id, action, "applying")
+                    faults.point("before-apply")
                 step.apply(ctx, child_plan)
+                faults.point("after-apply")
+                if step.changes_database:
+                    journal.record(ctx.engine, self.run_id, action, "applied")
             except StepFailed as exc:
                 self.report.actions.append(action)
                 self._finish("failed", f"Recovery step {action.kind} failed: {exc}")
@@ -201,6 +225,7 @@ class Runner:
             action.applied = True
             self.report.actions.append(action)
         ctx.refresh()
+        faults.point("before-rerun")
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:

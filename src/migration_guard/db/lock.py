@@ -116,6 +116,22 @@ class Lock:
                     progress(waited, f" (lock file {os.path.basename(self.name)})")
                     next_note += 10.0
 
+    def held(self) -> bool:
+        """Still ours? A server restart or a cut connection ends the session, and the lock with it."""
+        if self.dialect == "sqlite":
+            return self._file is not None
+        if self._conn is None:
+            return False
+        try:
+            if self.dialect == "postgresql":
+                return bool(self._conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid()")).scalar())
+            return bool(self._conn.execute(text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()"),
+                                           {"n": self.name}).scalar())
+        except Exception:
+            return False
+
     def release(self) -> None:
         if self._conn is not None:
             try:

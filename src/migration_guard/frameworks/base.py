@@ -47,6 +47,9 @@ class Framework:
         """The database URL from the tool's own configuration, when DATABASE_URL and flags give none."""
         return None
 
+    def prepare(self) -> None:
+        """Work that needs no lock (reading the project's files), done before waiting for it."""
+
     @property
     def upgrades_to_head(self) -> bool:
         """True when the command asks for every pending revision (so 'nothing pending' is knowable)."""

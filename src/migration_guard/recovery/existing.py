@@ -47,7 +47,8 @@ def decide(ctx, ops: set[str], matches, what: str) -> Decision:
         prelude: list[Step] = []
         if verdict.state == "incomplete":
             prelude.append(_complete_enum(ctx, effect, verdict))
-            evaluator.overrides[key(effect)] = Verdict("satisfied", verdict.facts)
+            completed = f"type {effect.name} has the labels {effect.detail['labels']} once completed"
+            evaluator.overrides[key(effect)] = Verdict("satisfied", [f"{completed}, in the migration's order"])
         return resolve(ctx, rev, statement or effect.statement, evaluator, prelude)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from migration_guard import faults
 from migration_guard.frameworks.base import Revision
 from migration_guard.report.model import Action, Refusal
 
@@ -14,6 +15,7 @@ from migration_guard.report.model import Action, Refusal
 @dataclass
 class Step:
     action: Action
+    changes_database = False  # steps that do are journalled before and after (recovery/journal.py)
 
     def apply(self, ctx, plan: dict) -> None:
         raise NotImplementedError
@@ -36,6 +38,7 @@ class MarkApplied(Step):
 
     upto: Revision | None = None
     run: list[Revision] = field(default_factory=list)  # every revision recorded, `upto` last
+    changes_database = True
 
     def apply(self, ctx, plan: dict) -> None:
         run = ctx.framework.record_applied(self.run or [self.upto], ctx.env)
@@ -49,12 +52,15 @@ class RunSQL(Step):
     """Statements the guard runs itself, in one transaction (PostgreSQL DDL is transactional)."""
 
     sql: list[str] = field(default_factory=list)
+    changes_database = True
 
     def apply(self, ctx, plan: dict) -> None:
         with ctx.engine.begin() as conn:
-            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            if ctx.dialect == "postgresql":
+                conn.execute(text("SET LOCAL lock_timeout = '10s'"))
             for statement in self.sql:
                 conn.execute(text(statement))
+            faults.point("mid-apply")
         self.action.statements.extend(self.sql)
 
 

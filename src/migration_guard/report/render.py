@@ -79,7 +79,7 @@ def _render(
     template = environment().get_template(_TEMPLATES[flavor])
     text = template.render(
         r=report,
-        headline=describe.headline(report.status),
+        headline=describe.headline(report.status, len(report.attempts)),
         marker=describe.marker(report.status),
         comment_marker=comment_marker(key),
         key=key,
