@@ -250,3 +250,44 @@ def test_unique_together_over_duplicate_rows_is_refused_and_every_row_kept(tmp_p
     assert [f["kind"] for f in report["failures"]] == ["duplicate_data"]
     assert report["failures"][0]["revision"] == "school.0004_unique_lesson_titles"
     assert report["actions"] == []
+
+
+COURSE_SUMMARY = """
+from django.db import migrations, models
+
+
+def summarise(apps, schema_editor):
+    apps.get_model("school", "Course").objects.update(summary="see the syllabus")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("school", "0003_lesson")]
+
+    operations = [
+        migrations.AddField(model_name="course", name="summary", field=models.TextField(null=True)),
+        migrations.RunPython(summarise, migrations.RunPython.noop),
+    ]
+"""
+
+
+def test_another_apps_objects_are_no_proof_that_a_migration_ran(tmp_path, pg_url):
+    """school.0004's column was added by hand; wiki's table exists with its history lost. wiki comes
+    next in Django's plan but does not build on school.0004, so it says nothing about whether
+    0004's RunPython ran: the guard must not record 0004 as applied (its data step would be lost)."""
+    project = django_project(tmp_path / "site", {"0004_course_summary": COURSE_SUMMARY})
+    env = {"SCHOOL_DATABASE_URL": pg_url}
+    bare(project, manage("migrate"), {**env})
+    execute(pg_url, "DELETE FROM django_migrations WHERE app = 'school' AND name = '0004_course_summary'",
+            "ALTER TABLE school_course DROP COLUMN summary",
+            "INSERT INTO school_course (title, code) VALUES ('Algebra', 'ALG')",
+            "ALTER TABLE school_course ADD COLUMN summary text",
+            "DELETE FROM django_migrations WHERE app = 'wiki'")
+
+    proc, report = guard(project, manage("migrate"), env)
+
+    assert proc.returncode == 1
+    assert recorded(pg_url)[-1] == "0003_lesson"
+    assert rows(pg_url, "SELECT count(*) FROM school_course WHERE summary IS NOT NULL") == [(0,)]
+    assert report["status"] == "refused"
+    assert report["actions"] == []
+    assert "data steps" in report["refusals"][0]["reason"]

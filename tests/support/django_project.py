@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 SECRET_KEY = "test-only"
 DEBUG = False
 USE_TZ = True
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "accounts", "school"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "accounts", "school", "wiki"]
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,12 +184,40 @@ class Migration(migrations.Migration):
     ]
 '''
 
+# An app that shares nothing with school, and comes after it in Django's plan.
+WIKI_MODELS = '''\
+from django.db import models
+
+
+class Page(models.Model):
+    title = models.CharField(max_length=100)
+'''
+
+WIKI_0001 = '''\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Page",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=100)),
+            ],
+        ),
+    ]
+'''
+
 SCHOOL_MIGRATIONS = {"0001_initial": SCHOOL_0001, "0002_course_code": SCHOOL_0002, "0003_lesson": SCHOOL_0003}
 
 
 def django_project(root: Path, extra_migrations: dict[str, str] | None = None) -> Path:
-    """manage.py, site_cfg/settings.py, accounts (custom user model) and school (Course, Enroll, Lesson),
-    plus `extra_migrations` ({"0004_name": source}) after school's own."""
+    """manage.py, site_cfg/settings.py, accounts (custom user model), school (Course, Enroll, Lesson) plus
+    `extra_migrations` ({"0004_name": source}) after its own, and wiki (Page), unrelated to school."""
     files = {
         "manage.py": MANAGE_PY,
         "site_cfg/__init__.py": "",
@@ -198,6 +226,10 @@ def django_project(root: Path, extra_migrations: dict[str, str] | None = None) -
         "accounts/models.py": ACCOUNTS_MODELS,
         "accounts/migrations/__init__.py": "",
         "accounts/migrations/0001_initial.py": ACCOUNTS_0001,
+        "wiki/__init__.py": "",
+        "wiki/models.py": WIKI_MODELS,
+        "wiki/migrations/__init__.py": "",
+        "wiki/migrations/0001_initial.py": WIKI_0001,
         "school/__init__.py": "",
         "school/models.py": SCHOOL_MODELS,
         "school/migrations/__init__.py": "",

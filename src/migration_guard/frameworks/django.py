@@ -117,8 +117,8 @@ class DjangoProject(Framework):
         plan = answer.get("plan")
         if plan is None or any(step["backwards"] for step in plan):
             return None  # an error the command will print itself, or a rollback the guard does not judge
-        return [Revision(f"{step['app']}.{step['name']}", describe(step["name"]), step.get("path"))
-                for step in plan]
+        return [Revision(f"{step['app']}.{step['name']}", describe(step["name"]), step.get("path"),
+                         tuple(step.get("parents") or ())) for step in plan]
 
     # -- tooling ---------------------------------------------------------------------------------
     def revision_sql(self, env: dict, revisions: list[Revision], engine: Engine) -> dict[str, list[str] | None]:

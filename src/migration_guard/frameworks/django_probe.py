@@ -72,7 +72,9 @@ def ask_pending(spec):
 
     executor = MigrationExecutor(_connection(spec))
     plan = executor.migration_plan(_targets(executor, spec))
-    return {"plan": [{"app": m.app_label, "name": m.name, "backwards": bool(backwards), "path": _path(m)}
+    nodes = executor.loader.graph.node_map
+    return {"plan": [{"app": m.app_label, "name": m.name, "backwards": bool(backwards), "path": _path(m),
+                      "parents": sorted(".".join(p.key) for p in nodes[(m.app_label, m.name)].parents)}
                      for m, backwards in plan]}
 
 

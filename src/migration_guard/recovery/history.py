@@ -123,7 +123,7 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
                                    f"`{_short(odd.statement)}` {detail}".strip(),
                                    ["skipping part of a statement would rewrite the migration; apply the "
                                     "remaining part by hand, then rerun"])
-    later = ctx.pending[ctx.pending.index(rev) + 1:]
+    later = _built_on(rev, ctx.pending)
     if r.all_satisfied:
         nxt = _next_evidenced(evaluator, later)
         if nxt is not None and nxt.statements is None:
@@ -141,6 +141,21 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
                                        "if its objects were made by hand: run its data steps by hand, then "
                                        f"`{stamp(rev.id)}`"])
     return Decision([*prelude, _skip(ctx, r, failing)])
+
+
+def _built_on(rev: Revision, pending: list[Revision]) -> list[Revision]:
+    """The pending revisions after R that depend on it. Only their objects can show that R ran: a
+    Django plan interleaves apps, and another app's migration (or another Alembic branch) says
+    nothing about R. A tool that names no dependencies at all is read as one line of revisions."""
+    later = pending[pending.index(rev) + 1:]
+    if not any(r.down for r in pending):
+        return later
+    ids, out = {rev.id}, []
+    for r in later:
+        if ids.intersection(r.down):
+            ids.add(r.id)
+            out.append(r)
+    return out
 
 
 def _next_evidenced(evaluator: Evaluator, later: list[Revision]) -> RevisionEvidence | None:
@@ -172,8 +187,8 @@ def _mark_applied(ctx, evaluator: Evaluator, rev: Revision, later: list[Revision
         else f"revisions {ids[0]}..{ids[-1]}", failure_kind=ctx.failure.kind, revision=rev.id,
         evidence=["the objects of these revisions all exist as they want, so they ran before and their "
                   "record was lost; they are recorded as applied without running them again", *evidence])
-    first = ctx.pending.index(rev)
-    return MarkApplied(action, upto=upto.revision, run=ctx.pending[first: ctx.pending.index(upto.revision) + 1])
+    recorded = [rev, *later[: later.index(upto.revision) + 1]] if upto.revision is not rev else [rev]
+    return MarkApplied(action, upto=upto.revision, run=recorded)
 
 
 def _skip(ctx, r: RevisionEvidence, failing: str) -> Step:
