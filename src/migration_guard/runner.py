@@ -70,6 +70,7 @@ class Runner:
         try:
             self._check_command()
             framework = detect(self.argv, self.cwd, self.settings.framework)
+            framework.env = self.env  # tools that are asked in a subprocess (Django) need the user's env
             self.report.framework = framework.name
             url = self._target(framework)
             engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))

@@ -11,6 +11,10 @@ __all__ = ["Effect", "effects_of", "normalize_statement", "split_statements"]
 
 
 def effects_of(statement: str, dialect: str) -> list[Effect]:
+    if _only_comments(statement):
+        # A step the tool cannot write as SQL (Django's RunPython: `-- data step: ...`): it is there,
+        # it runs, and nothing in the catalog can say whether it ran.
+        return [Effect("data", "comment", statement)]
     if dialect == "postgresql":
         from migration_guard.operations import postgresql
 
@@ -38,3 +42,8 @@ def split_statements(body: str, dialect: str) -> list[str] | None:
 
         return sqlite.split(body)
     return None
+
+
+def _only_comments(statement: str) -> bool:
+    lines = [line.strip() for line in statement.strip().splitlines() if line.strip()]
+    return bool(lines) and all(line.startswith("--") for line in lines)

@@ -11,7 +11,7 @@ A Verdict per Effect:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migration_guard.db.catalog.model import Catalog
 from migration_guard.db.shadow import BaseShadow, ColumnShape
@@ -45,10 +45,26 @@ def _add_column(e: Effect, cat: Catalog, shadow: BaseShadow) -> Verdict:
     wanted = shadow.column(e)
     if wanted is None:
         return Verdict("unknown", reason=f"could not replay the statement on a scratch copy: {_last(shadow)}")
+    after = ""
+    if e.detail.get("default_dropped"):
+        # The same revision drops this default again (Django's ADD COLUMN ... DEFAULT, then DROP DEFAULT):
+        # what the revision leaves has no default, and its DROP DEFAULT is judged as a statement of its own.
+        have, wanted, after = replace(have, default=None), replace(wanted, default=None), \
+            " once the revision drops its default"
     if have != wanted:
         return Verdict("differs", reason=f"{e.subject} is {have.describe()}; the migration wants "
-                                         f"{wanted.describe()}")
-    return Verdict("satisfied", [f"{e.subject} exists as {have.describe()}, exactly as the migration wants"])
+                                         f"{wanted.describe()}{after}")
+    return Verdict("satisfied", [f"{e.subject} exists as {have.describe()}, exactly as the migration wants"
+                                 f"{after}"])
+
+
+def _drop_default(e: Effect, cat: Catalog, shadow: BaseShadow) -> Verdict:
+    live = cat.column(e.table or "", e.name, e.schema)
+    if live is None:
+        return Verdict("missing", [f"column {e.table}.{e.name} does not exist"])
+    if live.default is None:
+        return Verdict("satisfied", [f"column {e.table}.{e.name} has no default"])
+    return Verdict("missing", [f"column {e.table}.{e.name} has DEFAULT {live.default}, which the revision drops"])
 
 
 def _create_table(e: Effect, cat: Catalog, shadow: BaseShadow) -> Verdict:
@@ -202,6 +218,7 @@ _CHECKS = {
     "create_sequence": _exists("sequence", lambda c, e: c.sequence(e.name, e.schema)),
     "create_view": _create_view,
     "drop_table": _dropped("table", lambda c, e: c.table(e.name, e.schema)),
+    "drop_default": _drop_default,
     "drop_column": _dropped("column", lambda c, e: c.column(e.table or "", e.name, e.schema)),
     "drop_index": _dropped("index", lambda c, e: c.index(e.name, e.schema) or c.index(e.name, e.schema, e.table)),
     "drop_constraint": _dropped("constraint", lambda c, e: c.constraint(e.table or "", e.name, e.schema)),

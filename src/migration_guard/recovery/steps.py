@@ -37,11 +37,12 @@ class MarkApplied(Step):
     """Record revisions as applied without running them, through the tool's own command."""
 
     upto: Revision | None = None
+    run: list[Revision] = field(default_factory=list)  # every revision recorded, `upto` last
     changes_database = True
 
     def apply(self, ctx, plan: dict) -> None:
-        run = ctx.framework.mark_applied(self.upto, ctx.env)
-        self.action.statements.append(" ".join(run.argv[-2:]))
+        run = ctx.framework.record_applied(self.run or [self.upto], ctx.env)
+        self.action.statements.extend(run.summary or [" ".join(run.argv[-2:])])
         if run.exit_code != 0:
             raise StepFailed(f"`{' '.join(run.argv)}` failed: {run.output.strip().splitlines()[-1:]}")
 
