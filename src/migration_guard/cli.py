@@ -36,6 +36,8 @@ def _guard_options(fn):
         click.option("--max-attempts", type=int, help="Runs of the command at most, recoveries included (default 5)."),
         click.option("--no-github", "github", flag_value=False, default=None,
                      help="Do not write GitHub job summaries, annotations or comments."),
+        click.option("--no-github-comment", "github_comment", flag_value=False, default=None,
+                     help="In GitHub Actions, write the job summary and annotations but no pull-request comment."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -93,6 +95,10 @@ def _write(render, report, settings, secrets) -> None:
     except OSError as exc:
         click.echo(f"migration-guard: warning: cannot write the report: {exc}", err=True)
     click.echo(render.human_summary(report, secrets=secrets), err=True)
+    if settings.github:
+        from migration_guard.github import publish
+
+        publish(report, settings, secrets)
 
 
 @main.command()

@@ -27,6 +27,7 @@ class Settings:
     connect_timeout: float = 30.0
     max_attempts: int = 5
     github: bool = True
+    github_comment: bool = True  # the pull-request comment only; the job summary and outputs stay
 
 
 DEDUPE = ("off", "keep-oldest", "keep-newest")
