@@ -60,8 +60,11 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
     began = time.monotonic()
     try:
         try:
+            # Its own process group, so that a signal passed on reaches the migration inside a wrapper too
+            # (`sh -c "alembic upgrade head"`: dash does not exec the last command, and would die alone).
             proc = subprocess.Popen(argv, cwd=cwd, env=child_env(env, plan_file), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    start_new_session=hasattr(os, "killpg"))
         except FileNotFoundError:
             raise UsageError(f"command not found: {argv[0]}") from None
         except PermissionError:
@@ -113,8 +116,11 @@ def _forward_signals(proc, received: list[int]):
     """A platform stopping the deploy signals the guard; the migration must hear it too."""
     def forward(signum, _frame):
         received.append(signum)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signum)
+            else:  # pragma: no cover - Windows
+                proc.send_signal(signum)
 
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
