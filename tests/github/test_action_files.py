@@ -258,3 +258,33 @@ def test_shell_scripts_pass_shellcheck_as_posix_sh(script):
     proc = subprocess.run([shellcheck, "--shell=sh", str(ROOT / script)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
     assert os.access(ROOT / script, os.X_OK)
+
+
+# -- the README ---------------------------------------------------------------------------------------------
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_documents_every_input_and_output():
+    for name in INPUTS | OUTPUTS:
+        assert f"\n| `{name}` |" in README, f"`{name}` is missing from the README's tables"
+
+
+def test_readme_shows_the_committed_example_as_it_is():
+    embedded = re.search(r"<!-- example:(\S+) -->\n````markdown\n(.*?)````\n<!-- /example -->", README, re.S)
+    assert embedded, "the README shows no rendered example"
+    name, text = embedded.groups()
+    assert text == (ROOT / "docs" / "examples" / name).read_text(), (
+        f"the README's copy of docs/examples/{name} is out of date: paste the file again")
+
+
+@pytest.mark.parametrize("line", [
+    "preDeployCommand: sh hook/render-build.sh alembic upgrade head",
+    '"startCommand": "sh hook/railway-start.sh gunicorn app:app"',
+    'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
+    "uses: org/migration-guard-action@v1",
+    "uses: org/migration-guard-action/composite@v1",
+])
+def test_readme_gives_the_exact_line_for_each_platform(line):
+    assert line in README
+    for path in re.findall(r"hook/[\w-]+\.sh", line):
+        assert (ROOT / path).is_file()
