@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from migration_guard.github import actions, annotate, client, comment, deploy
+from migration_guard.github.annotate import escape
 from migration_guard.report import render
 from migration_guard.report.model import Report
 from migration_guard.report.secrets import mask_secrets
@@ -28,9 +29,11 @@ class _Log:
             print(mask_secrets(f"migration-guard: {text}", self.secrets), file=self.err, flush=True)
 
     def warn(self, text: str) -> None:
+        text = mask_secrets(text.replace("\n", " "), self.secrets)
         # In Actions the warning is also a workflow command, so it shows on the run's page, not only in the log.
-        line = f"::warning::migration-guard: {text}" if self.in_actions else f"migration-guard: warning: {text}"
-        print(mask_secrets(line.replace("\n", " "), self.secrets), file=self.err, flush=True)
+        line = f"::warning::{escape(f'migration-guard: {text}')}" if self.in_actions else \
+            f"migration-guard: warning: {text}"
+        print(line, file=self.err, flush=True)
 
 
 def publish(report: Report, settings: Settings, secrets=(), *, env: dict | None = None, cwd: Path | None = None,

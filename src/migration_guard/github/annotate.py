@@ -28,11 +28,11 @@ class Annotation:
 
     def command(self) -> str:
         props = [("file", self.file), ("line", self.line), ("title", self.title)]
-        given = ",".join(f"{k}={_escape(str(v), prop=True)}" for k, v in props if v is not None)
-        return f"::{self.level} {given}::{_escape(self.message)}"
+        given = ",".join(f"{k}={escape(str(v), prop=True)}" for k, v in props if v is not None)
+        return f"::{self.level} {given}::{escape(self.message)}"
 
 
-def _escape(value: str, prop: bool = False) -> str:
+def escape(value: str, prop: bool = False) -> str:
     # The runner's own escaping (actions/toolkit, command.ts): without it a newline ends the command.
     value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
@@ -102,7 +102,7 @@ def locate(path: Path, failure: Failure) -> int | None:
     if name:
         table = failure.table if failure.table and failure.table != name else None
         literal = re.compile(rf"""(['"]){re.escape(name)}\1""")
-        word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.IGNORECASE)
+        word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
         for pattern in (literal, word):
             hits = [i for i in range(start, end) if pattern.search(lines[i])]
             if hits:
