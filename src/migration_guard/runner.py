@@ -126,6 +126,7 @@ class Runner:
     # -- the run --------------------------------------------------------------------------------------
     def _guarded(self, framework: Framework, engine, dialect: str) -> None:
         pending = framework.pending(engine)
+        self._note_files(pending)
         if pending == [] and framework.upgrades_to_head:
             heads = ", ".join(sorted(framework.applied(engine))) or "base"
             self.progress.say(f"database is at head ({heads}): nothing to do")
@@ -178,6 +179,7 @@ class Runner:
                                                       "(DATABASE_URL or --database-url)"])
                 return
             pending = framework.pending(engine) or []
+            self._note_files(pending)
             ctx = Context(failure, engine, dialect, framework, pending, self.env, self.settings, number, acted_on)
             signature = (failure.kind, _object(failure), failure.revision)
             if signature in acted_on and failure.kind not in ("type_catalog_conflict", "history_table_conflict"):
@@ -290,6 +292,13 @@ class Runner:
                         f"but the guard locked {engine.url.database!r}: it will not act on a database it "
                         "does not hold")
         return None
+
+    def _note_files(self, pending) -> None:
+        for rev in pending or ():
+            if rev.path:
+                path = Path(rev.path)
+                inside = path.is_absolute() and path.is_relative_to(self.cwd)
+                self.report.revision_files[rev.id] = str(path.relative_to(self.cwd) if inside else path)
 
     def _refuse(self, kind: str, reason: str, steps: list[str]) -> None:
         from migration_guard.report.model import Refusal
