@@ -145,7 +145,10 @@ class Runner:
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
             self.report.attempts.append(attempt)
-            self.report.log_tail = result.output[-20000:]
+            # Every attempt's tail: after a recovery the last attempt succeeded, and the failure a reader
+            # wants to see is in the one before it.
+            tail = f"--- attempt {number} (exit {result.exit_code}) ---\n{result.output[-12000:]}"
+            self.report.log_tail = (self.report.log_tail + "\n" + tail if self.report.log_tail else tail)[-30000:]
             if result.signalled:
                 self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
                 self.report.notes.append(f"signal {result.signalled} was passed on to the command")
