@@ -49,6 +49,7 @@ class Runner:
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
         self.lock: Lock | None = None
+        self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -129,9 +130,13 @@ class Runner:
         self._note_files(pending)
         if pending == [] and framework.upgrades_to_head:
             heads = ", ".join(sorted(framework.applied(engine))) or "base"
-            self.progress.say(f"database is at head ({heads}): nothing to do")
-            self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
-            return
+            if not framework.runs_when_current:
+                self.progress.say(f"database is at head ({heads}): nothing to do")
+                self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
+                return
+            self.progress.say(f"database is at head ({heads}): no migration pending; running the command "
+                              "anyway, for what it does besides migrating")
+            self._current = heads
         if self.settings.dry_run:
             self._dry_run(framework, engine, dialect, pending or [])
             return
@@ -159,7 +164,10 @@ class Runner:
                 raise Interrupted(result.signalled)
             if result.exit_code == 0:
                 status = "recovered" if self.report.actions else "succeeded"
-                self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
+                done = "Migrated after recovery." if self.report.actions else "Migrated."
+                if self._current is not None and not self.report.actions:
+                    done = f"Nothing was pending (at {self._current}); the command ran for its other work."
+                self._finish(status, done)
                 return
             from migration_guard.recovery import plan
             from migration_guard.recovery.context import Context
