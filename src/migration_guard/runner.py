@@ -66,7 +66,7 @@ class Runner:
 
     def run(self) -> Report:
         began = time.monotonic()
-        lock = None
+        lock = engine = None
         self.phase = "starting"
         try:
             self._check_command()
@@ -109,6 +109,8 @@ class Runner:
         finally:
             if lock is not None:
                 lock.release()
+            if engine is not None:
+                engine.dispose()
             self.report.duration_s = round(time.monotonic() - began, 3)
         return self.report
 

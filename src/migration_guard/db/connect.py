@@ -7,7 +7,6 @@ import time
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from migration_guard.db import url as urls
 from migration_guard.errors import UnreachableError, UsageError
@@ -28,7 +27,9 @@ def engine_for(url: URL, *, connect_timeout: float = 10.0) -> Engine:
             raise UsageError("an in-memory SQLite database cannot be guarded: each process gets its own; "
                              "use a file (sqlite:///path/to/app.db)")
     try:
-        return create_engine(url, poolclass=NullPool, connect_args=args)
+        # A small pool: the guard asks several short questions once it holds the lock, and a new server
+        # session for each costs more than the question. The runner disposes of it at the end.
+        return create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True, connect_args=args)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise UsageError(f"cannot use database URL {urls.mask(url)}: {exc}") from None
 

@@ -52,8 +52,10 @@ def for_driver(url: URL) -> URL:
     """The URL with a driver we ship, when the user's names one we may not have (asyncpg, aiosqlite)."""
     backend, driver = url.get_backend_name(), url.get_driver_name()
     dialect = dialect_of(url)
-    if dialect == "postgresql" and driver not in ("psycopg2", "psycopg"):
-        return url.set(drivername="postgresql+psycopg2")
+    if dialect == "postgresql" and ("+" not in url.drivername or driver not in ("psycopg2", "psycopg")):
+        # A URL that names no driver: psycopg2 for the guard's own connections, which imports in a third
+        # of psycopg 3's time, and every deploy pays for what the guard imports.
+        return url.set(drivername="postgresql+psycopg2" if _has("psycopg2") else "postgresql+psycopg")
     if dialect == "mysql" and driver not in ("pymysql", "mysqldb"):
         return url.set(drivername=f"{backend}+pymysql")
     if dialect == "sqlite" and driver not in ("pysqlite", ""):
@@ -64,3 +66,9 @@ def for_driver(url: URL) -> URL:
         except ImportError:
             return url.set(drivername=f"{backend}+pymysql")
     return url
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
