@@ -5,6 +5,7 @@ from __future__ import annotations
 from migration_guard.recovery import (
     concurrent,
     duplicate_column,
+    duplicate_data,
     duplicate_object,
     duplicate_relation,
     duplicate_type,
@@ -17,13 +18,14 @@ from migration_guard.recovery.steps import Decision
 # Order matters: stale_type claims a 'type already exists' that blocks CREATE TABLE before
 # duplicate_type reads it as an enum; explain answers everything left.
 STRATEGIES = (stale_type, duplicate_column, duplicate_relation, duplicate_object, duplicate_type,
-              concurrent, explain)
-ACTIONABLE_DIALECTS = {"postgresql"}
+              duplicate_data, concurrent, explain)
+ACTIONABLE_DIALECTS = {"postgresql"}  # unless a strategy names its own DIALECTS
 
 
 def decide(ctx: Context) -> Decision:
     for strategy in STRATEGIES:
-        if strategy is not explain and strategy is not concurrent and ctx.dialect not in ACTIONABLE_DIALECTS:
+        if strategy not in (explain, concurrent) and ctx.dialect not in getattr(strategy, "DIALECTS",
+                                                                                 ACTIONABLE_DIALECTS):
             continue
         if strategy.applies(ctx):
             return strategy.decide(ctx)

@@ -1,0 +1,190 @@
+"""duplicate_data: a unique index, unique constraint or primary key cannot be built over rows that
+already collide (PG 23505 "could not create unique index ... Key (a, b)=(1, 2) is duplicated").
+
+Evidence rule:
+- the key is read from the failing statement itself (the child's hook captured it; else the pending
+  statement that builds the named index), parsed by PostgreSQL's parser: its columns and expressions,
+  its WHERE predicate, NULLS NOT DISTINCT. The catalog must show the table with every key column,
+  and no index or constraint of that name yet;
+- the table must have a primary key: it tells the rows of a group apart, and says which is oldest
+  (or a column named with --dedupe-order does, ties broken by the primary key);
+- grouping the live rows by that exact key (rows the predicate covers; rows with a NULL in the key
+  never collide unless NULLS NOT DISTINCT) must find duplicate groups. None: the duplicates come from
+  the revision's own data steps, and removing rows from the table cannot help: refuse;
+- rows of other tables that reference a surplus row are never lost or changed silently: without
+  --dedupe-repoint, refuse and name the referencing tables; with it, point them at the kept row of
+  the group in the same transaction, each old value recorded in the quarantine for `restore`;
+- a user DELETE trigger or rule on the table would run code the guard cannot see: refuse.
+Then, with --dedupe keep-oldest|keep-newest, in one transaction (quarantine.py): every surplus row is
+copied to the quarantine and deleted by one statement, and the revision runs again. With --dedupe off
+(the default): refuse, list the groups, and give the SQL a human could run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from migration_guard.recovery import duplicates, quarantine
+from migration_guard.recovery.duplicates import UniqueKey
+from migration_guard.recovery.steps import Decision, Step, StepFailed
+from migration_guard.report.model import Action
+
+KINDS = {"duplicate_data"}
+DIALECTS = {"postgresql"}
+
+_DELETE_HOOKS = text("""
+SELECT 'trigger ' || t.tgname FROM pg_trigger t
+ WHERE t.tgrelid = CAST(:rel AS regclass) AND NOT t.tgisinternal AND (t.tgtype & 8) <> 0
+UNION ALL
+SELECT 'rule ' || r.rulename FROM pg_rewrite r WHERE r.ev_class = CAST(:rel AS regclass) AND r.ev_type = '4'
+""")
+
+
+def applies(ctx) -> bool:
+    return ctx.failure.kind in KINDS and ctx.dialect in DIALECTS
+
+
+def read_key(ctx) -> tuple[UniqueKey | None, str | None]:
+    """The key being built, and the statement it was read from."""
+    f = ctx.failure
+    prep = ctx.engine.dialect.identifier_preparer
+    if f.statement:
+        key = duplicates.from_statement(f.statement, ctx.dialect, prep)
+        if key is not None:
+            return key, f.statement
+    name = f.constraint or f.object_name
+
+    def matches(e):
+        unique = e.detail.get("unique") or e.detail.get("type") in ("unique", "primary")
+        return unique and (name is None or e.name == name) and (f.table is None or e.table == f.table)
+
+    _rev, statement, _effect = ctx.locate({"create_index", "add_constraint"}, matches)
+    if statement:
+        return duplicates.from_statement(statement, ctx.dialect, prep), statement
+    return None, None
+
+
+@dataclass
+class Dedupe(Step):
+    plan: quarantine.Plan | None = None
+
+    def apply(self, ctx, plan: dict) -> None:
+        try:
+            outcome = quarantine.dedupe(ctx.engine, ctx.catalog, self.plan, self.action.id)
+        except quarantine.Abort as exc:
+            raise StepFailed(str(exc)) from None
+        with ctx.engine.connect() as conn:
+            self.action.quarantine_table = quarantine.quarantine_name(conn)
+        self.action.rows_quarantined = outcome.rows
+        self.action.statements.extend(outcome.statements)
+        self.action.recorded["rows_quarantined"] = outcome.rows
+        if outcome.repointed:
+            self.action.recorded["references_repointed"] = dict(outcome.repointed)
+        self.action.evidence.append(
+            f"moved {outcome.rows} surplus row(s) to {self.action.quarantine_table} and deleted them in one "
+            f"transaction; undo with `migration-guard restore {self.action.id}`")
+
+
+def decide(ctx) -> Decision:
+    f = ctx.failure
+    key, statement = read_key(ctx)
+    if key is None:
+        return Decision.refuse(f.kind, "the guard cannot read which key the failing statement builds "
+                               f"({f.constraint or f.object_name or 'unnamed index'}), so it cannot find the "
+                               "duplicate rows", ["find the duplicates of the new unique key by hand; the "
+                                                  "failure's Key (...) values name one group"])
+    catalog = ctx.catalog
+    live = catalog.table(key.table, key.schema)
+    if live is None or live.kind not in ("table", "partitioned"):
+        return Decision.refuse(f.kind, f"table {key.table} is not in the catalog as a table, so the guard "
+                               "cannot look at its rows")
+    key.bind(live)
+    missing = [c for c in key.columns if c is not None and c not in live.columns]
+    if missing:
+        return Decision.refuse(f.kind, f"the key names column(s) {', '.join(missing)} that table {live.name} "
+                               "does not have (yet): the duplicates come from this revision's own steps")
+    if key.name and (catalog.index(key.name, live.schema) or catalog.constraint(live.name, key.name, live.schema)):
+        return Decision.refuse(f.kind, f"{key.what} {key.name} already exists on {live.name}: rows cannot "
+                               "collide on it, so the failure is not what it seems")
+    prep = ctx.engine.dialect.identifier_preparer
+    with ctx.engine.connect() as conn:
+        groups = duplicates.find_groups(conn, catalog, key)
+    where = f"{key.what} {key.name + ' ' if key.name else ''}{key.describe()}"
+    if groups.count == 0:
+        return Decision.refuse(f.kind, f"no rows of {live.name} collide on {where} now: the duplicates come "
+                               "from the revision's own data steps (or were removed since), so removing rows "
+                               "cannot help", ["read the revision's data steps before the unique key"],
+                               [duplicates.groups_sql(prep, catalog, key)])
+    facts = [f"the failing statement builds {where} on {live.name}",
+             f"{groups.count} group(s) of rows share a key value; {groups.surplus} row(s) beyond the first of "
+             "each group block the index",
+             *(f"e.g. {line}" for line in groups.sample_lines(key))]
+    if not key.nulls_distinct:
+        facts.append("NULLS NOT DISTINCT: rows with NULLs in the key collide too")
+    elif any(c is None for c in key.columns) or key.predicate:
+        facts.append("rows with a NULL in the key, or outside the index's WHERE, never collide and are left alone")
+    pk = duplicates.primary_key(catalog, live.name, live.schema)
+    human = [duplicates.groups_sql(prep, catalog, key)]
+    if not pk:
+        return Decision.refuse(f.kind, f"{groups.surplus} duplicate row(s) in {live.name} block {where}, and "
+                               f"{live.name} has no primary key to tell the rows of a group apart",
+                               ["decide by hand which row of each group to keep (the SQL lists the groups)"],
+                               human)
+    order = ctx.settings.dedupe_order
+    if order and order not in live.columns:
+        return Decision.refuse(f.kind, f"--dedupe-order {order}: table {live.name} has no such column",
+                               [f"name one of: {', '.join(live.columns)}"], human)
+    policy = ctx.settings.dedupe if ctx.settings.dedupe != "off" else "keep-oldest"
+    plan = quarantine.Plan(key, pk, policy, order, quarantine.references_to(catalog, live.name, live.schema),
+                           bool(ctx.settings.dedupe_repoint))
+    builder = quarantine.Builder(prep, catalog)
+    with ctx.engine.connect() as conn:
+        surplus = f"({builder.surplus(plan)})"
+        for ref in plan.references:
+            ref.rows = conn.execute(text(builder.count_references(plan, ref, surplus))).scalar() or 0
+        hooks = list(conn.execute(_DELETE_HOOKS, {"rel": duplicates.qualified(prep, live.name, live.schema)})
+                     .scalars())
+    referenced = [r for r in plan.references if r.rows]
+    facts.append(f"kept in each group: {plan.kept_words()}")
+    for ref in referenced:
+        facts.append(f"{ref.rows} row(s) of {ref.label} reference surplus rows")
+    human += quarantine.human_sql(ctx.engine, catalog, plan, "manual-dedupe")
+    if ctx.settings.dedupe == "off":
+        steps = [f"rerun with --dedupe keep-oldest or --dedupe keep-newest (kept row: by {', '.join(pk)}, or by "
+                 "a column named with --dedupe-order COLUMN): the surplus rows are copied to "
+                 f"{quarantine.TABLE} and deleted in one transaction; `migration-guard restore ACTION_ID` "
+                 "puts them back",
+                 "or remove the duplicates by hand (the SQL below lists them, then does what --dedupe "
+                 "keep-oldest would do)"]
+        if referenced:
+            steps.append("rows of other tables reference surplus rows: add --dedupe-repoint to point them at "
+                         "the kept row of their group (recorded, and undone by restore)")
+        return Decision.refuse(f.kind, f"{groups.count} duplicate group(s) ({groups.surplus} surplus row(s)) in "
+                               f"{live.name} block {where}; --dedupe is off, so nothing was changed",
+                               [*(f"e.g. {line}" for line in groups.sample_lines(key)), *steps], human)
+    if hooks:
+        return Decision.refuse(f.kind, f"{live.name} has DELETE {', '.join(hooks)}: removing rows would run code "
+                               "the guard cannot see", ["dedupe by hand (the SQL below), or disable the "
+                                                        "trigger for the dedupe"], human)
+    if referenced and not plan.repoint:
+        tables = ", ".join(sorted({r.table for r in referenced}))
+        return Decision.refuse(f.kind, f"surplus rows of {live.name} are referenced by rows of {tables}: "
+                               "removing them would delete (CASCADE), change (SET NULL) or block (NO ACTION) "
+                               "those rows", [*(f"{r.rows} row(s) of {r.label}" for r in referenced),
+                                              "rerun with --dedupe-repoint to point them at the kept row of "
+                                              "their group (recorded in the quarantine, undone by restore)"],
+                               human)
+    unkeyed = [r.table for r in referenced if not r.pk]
+    if unkeyed:
+        return Decision.refuse(f.kind, f"{', '.join(unkeyed)} reference surplus rows but have no primary key, so "
+                               "a repoint could not be recorded and undone", ["repoint those rows by hand"], human)
+    if referenced:
+        facts.append("--dedupe-repoint: those references will point at the kept row of their group, in the same "
+                     "transaction; the old values are recorded in the quarantine")
+    action = Action(id="", kind="dedupe", target=f"table {live.name} {key.describe()}", failure_kind=f.kind,
+                    revision=f.revision, evidence=facts,
+                    recorded={"key": key.describe(), "groups": groups.count, "surplus": groups.surplus,
+                              "policy": policy, "order": order or ", ".join(pk), "statement": statement})
+    return Decision([Dedupe(action, plan=plan)])

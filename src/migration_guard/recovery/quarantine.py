@@ -1,0 +1,404 @@
+"""The quarantine: where a dedupe puts the rows it removes, and how `restore` puts them back.
+
+One table per database, `migration_guard_quarantine`, not one per source table. Each removed row is
+kept as JSON of the whole row, with its source schema and table, the action id and the time; a
+foreign-key value that a repoint changed is kept beside it (entry 'reference') with the referencing
+row's primary key, the old and the new value. Why one table of JSON rather than a typed copy per
+source table: the source table keeps changing after a dedupe (the very migration that needed it runs
+next, and later ones add or drop columns), and a typed copy would have to follow each change or
+break; JSON keeps every value as it was, `restore` maps it onto the table as it is then (columns added
+since get their defaults), and a human finds everything the guard ever removed in one place.
+
+The dedupe is one transaction per table: lock the table (and the tables that reference it) against
+writes, compute the surplus rows once, copy them to the quarantine, repoint references if asked, then
+delete the surplus with one set-based statement. The counts must agree (rows copied == rows deleted,
+no reference left to a removed row) or the transaction rolls back. A guard killed at any point
+leaves the table as it was (the server rolls back an unfinished transaction) or fully deduped with
+its quarantine (the commit is atomic).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from migration_guard.db.catalog.model import Catalog
+from migration_guard.recovery.duplicates import UniqueKey, from_index, mask, qualified, relation
+
+TABLE = "migration_guard_quarantine"
+LOCK_TIMEOUT = "10s"
+_ON_DELETE = re.compile(r"ON DELETE (CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION)", re.I)
+
+_CREATE = """CREATE TABLE IF NOT EXISTS {table} (
+    id bigserial PRIMARY KEY,
+    action_id varchar(64) NOT NULL,
+    entry varchar(16) NOT NULL,
+    source_schema varchar(255),
+    source_table varchar(255) NOT NULL,
+    row_data json NOT NULL,
+    kept_key json,
+    quarantined_at timestamptz NOT NULL DEFAULT now(),
+    restored_at timestamptz
+)"""
+_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON {table} (action_id)"
+
+
+class Abort(Exception):
+    """A count did not agree inside the dedupe or restore transaction: it was rolled back."""
+
+
+@dataclass
+class Reference:
+    """A foreign key into the deduped table."""
+
+    name: str
+    schema: str
+    table: str
+    columns: list[str]
+    ref_columns: list[str]
+    on_delete: str
+    pk: list[str] | None  # the referencing table's primary key (to record and undo a repoint)
+    rows: int = 0  # rows that reference a surplus row
+
+    @property
+    def label(self) -> str:
+        qual = f"{self.schema}." if self.schema not in ("public", None) else ""
+        return f"{qual}{self.table}.{', '.join(self.columns)} ({self.name}, ON DELETE {self.on_delete})"
+
+
+@dataclass
+class Plan:
+    key: UniqueKey
+    pk: list[str]
+    policy: str  # keep-oldest, keep-newest
+    order_column: str | None = None
+    references: list[Reference] = field(default_factory=list)
+    repoint: bool = False
+
+    def kept_words(self) -> str:
+        first = "smallest" if self.policy == "keep-oldest" else "largest"
+        pk = ", ".join(self.pk)
+        if self.order_column:
+            when = "earliest" if self.policy == "keep-oldest" else "latest"
+            return f"the row with the {when} {self.order_column} (NULLs last; ties: the {first} {pk})"
+        return f"the row with the {first} {pk} ({self.policy})"
+
+
+def references_to(catalog: Catalog, table: str, schema: str | None) -> list[Reference]:
+    from migration_guard.recovery.duplicates import primary_key
+
+    live = catalog.table(table, schema)
+    out = []
+    for con in catalog.constraints.values():
+        if con.type != "foreign" or con.ref_table != live.name or (con.ref_schema or con.schema) != live.schema:
+            continue
+        found = _ON_DELETE.search(con.definition or "")
+        out.append(Reference(con.name, con.schema, con.table, list(con.columns), list(con.ref_columns),
+                             found.group(1).upper() if found else "NO ACTION",
+                             primary_key(catalog, con.table, con.schema)))
+    return sorted(out, key=lambda r: (r.schema, r.table, r.name))
+
+
+class Builder:
+    """The SQL of a dedupe and of a restore on one database. Every name is quoted by the dialect's
+    identifier preparer; every value is a bound parameter."""
+
+    def __init__(self, prep, catalog: Catalog):
+        self.prep = prep
+        self.catalog = catalog
+        self.q = prep.quote
+
+    def quarantine(self) -> str:
+        return self.q(TABLE)
+
+    def create_quarantine(self) -> list[str]:
+        return [_CREATE.format(table=self.quarantine()),
+                _INDEX.format(index=self.q(TABLE + "_action"), table=self.quarantine())]
+
+    def source(self, key: UniqueKey) -> str:
+        return relation(self.prep, self.catalog, key.table, key.schema)
+
+    def _join(self, left: str, lcols, right: str, rcols) -> str:
+        return " AND ".join(f"{left}.{self.q(a)} = {right}.{b if b.startswith('mg_') else self.q(b)}"
+                            for a, b in zip(lcols, rcols, strict=True))
+
+    def surplus(self, p: Plan) -> str:
+        """Every row but the kept one of each group: its primary key (mg_s*) and the kept row's (mg_k*)."""
+        key, pk = p.key, [self.q(c) for c in p.pk]
+        direction = "ASC" if p.policy == "keep-oldest" else "DESC"
+        order = [f"{self.q(p.order_column)} {direction} NULLS LAST"] if p.order_column else []
+        order += [f"{c} {direction}" for c in pk]
+        picked = ", ".join([f"{c} AS mg_s{i}" for i, c in enumerate(pk)]
+                           + [f"first_value({c}) OVER w AS mg_k{i}" for i, c in enumerate(pk)])
+        names = ", ".join([f"mg_s{i}" for i in range(len(pk))] + [f"mg_k{i}" for i in range(len(pk))])
+        return (f"SELECT {names} FROM (SELECT {picked}, row_number() OVER w AS mg_rank "
+                f"FROM {self.source(key)} WHERE {key.filter_sql()} "
+                f"WINDOW w AS (PARTITION BY {', '.join(key.elements)} ORDER BY {', '.join(order)})) ranked "
+                "WHERE mg_rank > 1")
+
+    def _surplus_of(self, p: Plan, alias: str, surplus: str) -> str:
+        """JOIN clause: the surplus set, matched to the source table aliased `alias` by primary key."""
+        return f"JOIN {surplus} s ON " + self._join(alias, p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))])
+
+    def referencing(self, p: Plan, ref: Reference, surplus: str) -> str:
+        """FROM ... : rows of the referencing table (c) that point at a surplus row (sr), and the kept row (kr)."""
+        src = self.source(p.key)
+        child = relation(self.prep, self.catalog, ref.table, ref.schema)
+        kept = " AND ".join(f"kr.{self.q(c)} = s.mg_k{i}" for i, c in enumerate(p.pk))
+        return (f"{child} c JOIN {src} sr ON {self._join('c', ref.columns, 'sr', ref.ref_columns)} "
+                f"{self._surplus_of(p, 'sr', surplus)} JOIN {src} kr ON {kept}")
+
+    def count_references(self, p: Plan, ref: Reference, surplus: str) -> str:
+        return f"SELECT count(*) FROM {self.referencing(p, ref, surplus)}"
+
+    def _json(self, alias: str, columns: list[str], prefix: str) -> tuple[str, dict]:
+        params = {f"{prefix}{i}": c for i, c in enumerate(columns)}
+        pairs = ", ".join(f"CAST(:{prefix}{i} AS text), {alias}.{self.q(c)}" for i, c in enumerate(columns))
+        return f"json_build_object({pairs})", params
+
+    def dedupe(self, p: Plan) -> list[tuple[str, dict, str | None]]:
+        """The statements of the dedupe transaction: (sql, parameters, what its row count must be)."""
+        key = p.key
+        surplus = "mg_dedupe_surplus"
+        qt = self.quarantine()
+        src = self.source(key)
+        where = {"schema": key.schema or self._schema(key), "table": key.table}
+        kept_key, kept_params = self._json("kr", p.pk, "pk")
+        locked = [qualified(self.prep, key.table, where["schema"])]
+        locked += [qualified(self.prep, r.table, r.schema) for r in p.references]
+        out: list[tuple[str, dict, str | None]] = [
+            (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'", {}, None),
+            # Readers go on; writers wait until the commit, so the rows copied are the rows deleted.
+            (f"LOCK TABLE {', '.join(dict.fromkeys(locked))} IN SHARE ROW EXCLUSIVE MODE", {}, None),
+            (f"CREATE TEMP TABLE {surplus} ON COMMIT DROP AS {self.surplus(p)}", {}, "surplus"),
+            (f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
+             f"SELECT :action_id, 'row', :schema, :table, to_json(t), {kept_key} "
+             f"FROM {src} t {self._surplus_of(p, 't', surplus)} "
+             f"JOIN {src} kr ON {' AND '.join(f'kr.{self.q(c)} = s.mg_k{i}' for i, c in enumerate(p.pk))} "
+             "ORDER BY " + ", ".join(f"t.{self.q(c)}" for c in p.pk), {**where, **kept_params}, "surplus"),
+        ]
+        for n, ref in enumerate(p.references):
+            if not (p.repoint and ref.rows):
+                continue
+            pk_json, pk_params = self._json("c", ref.pk or [], f"r{n}p")
+            old_json, old_params = self._json("c", ref.columns, f"r{n}o")
+            new_pairs = ", ".join(f"CAST(:r{n}o{i} AS text), kr.{self.q(rc)}"
+                                  for i, rc in enumerate(ref.ref_columns))
+            params = {"rschema": ref.schema, "rtable": ref.table, "rname": ref.name,
+                      **pk_params, **old_params}
+            out.append((
+                f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
+                f"SELECT :action_id, 'reference', :rschema, :rtable, json_build_object('constraint', "
+                f"CAST(:rname AS text), 'key', {pk_json}, 'old', {old_json}, 'new', json_build_object({new_pairs})), "
+                f"NULL FROM {self.referencing(p, ref, surplus)}", params, f"ref:{ref.name}"))
+            sets = ", ".join(f"{self.q(c)} = kr.{self.q(rc)}" for c, rc in zip(ref.columns, ref.ref_columns,
+                                                                              strict=True))
+            child = relation(self.prep, self.catalog, ref.table, ref.schema)
+            kept = " AND ".join(f"kr.{self.q(c)} = s.mg_k{i}" for i, c in enumerate(p.pk))
+            out.append((
+                f"UPDATE {child} c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr', surplus)} "
+                f"JOIN {src} kr ON {kept} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}",
+                {}, f"ref:{ref.name}"))
+        for ref in p.references:
+            # Nothing may point at a row about to go: a CASCADE would delete it, SET NULL change it.
+            out.append((self.count_references(p, ref, surplus), {}, "zero"))
+        out.append((f"DELETE FROM {src} t USING {surplus} s WHERE "
+                    + self._join("t", p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))]), {}, "surplus"))
+        return out
+
+    def _schema(self, key: UniqueKey) -> str | None:
+        live = self.catalog.table(key.table, key.schema)
+        return live.schema if live else key.schema
+
+
+@dataclass
+class Outcome:
+    rows: int
+    repointed: dict[str, int]
+    statements: list[str]
+
+
+def ensure_table(conn, builder: Builder) -> list[str]:
+    statements = builder.create_quarantine()
+    for statement in statements:
+        conn.execute(text(statement))
+    return statements
+
+
+def quarantine_name(conn) -> str:
+    schema = conn.execute(text("SELECT current_schema()")).scalar()
+    return f"{schema}.{TABLE}" if schema else TABLE
+
+
+def dedupe(engine, catalog: Catalog, p: Plan, action_id: str) -> Outcome:
+    """Apply the dedupe in one transaction. Raises Abort (rolled back) when a count disagrees."""
+    builder = Builder(engine.dialect.identifier_preparer, catalog)
+    with engine.begin() as conn:
+        statements = ensure_table(conn, builder)
+    surplus = None
+    repointed: dict[str, int] = {}
+    with engine.begin() as conn:
+        for sql, params, expect in builder.dedupe(p):
+            result = conn.execute(text(sql), {"action_id": action_id, **params})
+            statements.append(sql)
+            if expect == "surplus":
+                if surplus is None:
+                    surplus = result.rowcount
+                elif result.rowcount != surplus:
+                    raise Abort(f"{result.rowcount} rows where {surplus} were expected in `{sql[:80]}...`: "
+                                "rolled back, nothing changed")
+            elif expect == "zero":
+                left = result.scalar()
+                if left:
+                    raise Abort(f"{left} rows still reference rows the dedupe would remove: rolled back, "
+                                "nothing changed")
+            elif expect and expect.startswith("ref:"):
+                name = expect[4:]
+                if name in repointed and result.rowcount != repointed[name]:
+                    raise Abort(f"{result.rowcount} references repointed where {repointed[name]} were recorded "
+                                f"({name}): rolled back, nothing changed")
+                repointed[name] = result.rowcount
+    return Outcome(surplus or 0, repointed, statements)
+
+
+def human_sql(engine, catalog: Catalog, p: Plan, action_id: str) -> list[str]:
+    """The same transaction, with its values written in, for a human to read or run."""
+    builder = Builder(engine.dialect.identifier_preparer, catalog)
+    out = [s + ";" for s in builder.create_quarantine()] + ["BEGIN;"]
+    for sql, params, _ in builder.dedupe(p):
+        bound = text(sql).bindparams(**{k: v for k, v in {"action_id": action_id, **params}.items()
+                                        if f":{k}" in sql})
+        out.append(str(bound.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})) + ";")
+    out.append("COMMIT;")
+    return out
+
+
+# -- restore ---------------------------------------------------------------------------------------
+@dataclass
+class Restored:
+    action_id: str
+    table: str
+    rows: int = 0
+    references: int = 0
+    references_changed: int = 0  # references the app changed since the repoint: left as they are
+    dropped_columns: list[str] = field(default_factory=list)  # values kept in the quarantine only
+    collisions: list[str] = field(default_factory=list)  # why not, row by row (nothing was changed)
+    problem: str | None = None  # no such action, already restored, table gone
+
+
+def restore(engine, action_id: str, sample: int = 10) -> Restored:
+    from migration_guard.db.catalog import snapshot
+
+    prep = engine.dialect.identifier_preparer
+    qt = prep.quote(TABLE)
+    with engine.connect() as conn, conn.begin() as transaction:
+        catalog = snapshot(conn)
+        if catalog.table(TABLE) is None:
+            return Restored(action_id, "", problem=f"no quarantine table {TABLE} in this database")
+        groups = conn.execute(text(
+            f"SELECT entry, source_schema, source_table, count(*), max(restored_at) FROM {qt} "
+            "WHERE action_id = :id GROUP BY entry, source_schema, source_table"), {"id": action_id}).all()
+        rows = [g for g in groups if g[0] == "row"]
+        if not rows:
+            return Restored(action_id, "", problem=f"no quarantined rows for action {action_id}")
+        _, schema, table, count, restored_at = rows[0]
+        out = Restored(action_id, f"{schema}.{table}" if schema else table)
+        if restored_at is not None:
+            out.problem = f"action {action_id} was already restored at {restored_at}"
+            return out
+        live = catalog.table(table, schema)
+        if live is None:
+            out.problem = f"table {out.table} no longer exists; its rows stay in {TABLE}"
+            return out
+        target = qualified(prep, table, schema)
+        src = relation(prep, catalog, table, schema)
+        lock = [target] + [qualified(prep, t, s) for kind, s, t, *_ in groups if kind == "reference"]
+        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        conn.execute(text(f"LOCK TABLE {', '.join(dict.fromkeys(lock))} IN SHARE ROW EXCLUSIVE MODE"))
+        keys = conn.execute(text(f"SELECT json_object_keys(row_data) FROM (SELECT row_data FROM {qt} "
+                                 "WHERE action_id = :id AND entry = 'row' LIMIT 1) q"), {"id": action_id}).scalars()
+        saved = list(keys)
+        out.dropped_columns = [c for c in saved if c not in live.columns]
+        columns = [c for c in live.columns.values() if c.name in saved and not c.generated]
+        conn.execute(text(
+            f"CREATE TEMP TABLE mg_restore ON COMMIT DROP AS SELECT q.id AS mg_quarantine_id, r.* FROM {qt} q "
+            f"CROSS JOIN LATERAL json_populate_record(NULL::{target}, q.row_data) r "
+            "WHERE q.action_id = :id AND q.entry = 'row'"), {"id": action_id})
+        out.collisions = _collisions(conn, catalog, live, prep, src, sample)
+        if out.collisions:
+            transaction.rollback()
+            return out
+        names = ", ".join(prep.quote(c.name) for c in columns)
+        override = " OVERRIDING SYSTEM VALUE" if any(c.identity == "always" for c in columns) else ""
+        out.rows = conn.execute(text(f"INSERT INTO {target} ({names}){override} SELECT {names} FROM mg_restore "
+                                     "ORDER BY mg_quarantine_id")).rowcount
+        if out.rows != count:
+            raise Abort(f"restored {out.rows} rows of {count}: rolled back, nothing changed")
+        for kind, rschema, rtable, n, _ in groups:
+            if kind != "reference":
+                continue
+            undone = _undo_references(conn, catalog, prep, qt, action_id, rschema, rtable)
+            out.references += undone
+            out.references_changed += n - undone
+        conn.execute(text(f"UPDATE {qt} SET restored_at = now() WHERE action_id = :id"), {"id": action_id})
+    return out
+
+
+def _collisions(conn, catalog: Catalog, live, prep, src: str, sample: int) -> list[str]:
+    """Each restored row that a unique index of the table, as it is now, would reject."""
+    from migration_guard.recovery.duplicates import primary_key
+
+    pk = primary_key(catalog, live.name, live.schema) or []
+    found: list[str] = []
+    for index in sorted(catalog.indexes.values(), key=lambda i: (not i.primary, i.name)):
+        if index.table != live.name or index.schema != live.schema or not index.unique:
+            continue
+        key = from_index(index, live, prep)
+        width = range(len(key.elements))
+        keyed = ", ".join(f"{e} AS mg_k{i}" for i, e in zip(width, key.elements, strict=True))
+        same = " AND ".join(f"o.mg_k{i} {'=' if key.nulls_distinct else 'IS NOT DISTINCT FROM'} rk.mg_k{i}"
+                            for i in width)
+        pk_cols = "".join(f", {prep.quote(c)} AS mg_p{j}" for j, c in enumerate(pk))
+        sql = (f"WITH rk AS (SELECT mg_quarantine_id{pk_cols}, {keyed} FROM mg_restore WHERE {key.filter_sql()}), "
+               f"tk AS (SELECT {keyed} FROM {src} WHERE {key.filter_sql()}) "
+               f"SELECT rk.*, EXISTS (SELECT 1 FROM tk o WHERE {same}) FROM rk "
+               f"WHERE EXISTS (SELECT 1 FROM tk o WHERE {same}) OR EXISTS (SELECT 1 FROM rk o WHERE "
+               f"o.mg_quarantine_id <> rk.mg_quarantine_id AND {same}) ORDER BY mg_quarantine_id")
+        hits = conn.execute(text(sql)).all()
+        for row in hits[:sample]:
+            ident = ", ".join(f"{c}={row[1 + j]}" for j, c in enumerate(pk)) or f"quarantine id {row[0]}"
+            values = row[1 + len(pk):1 + len(pk) + len(key.elements)]
+            shown = ", ".join(mask(v, s) for v, s in zip(values, key.sensitive, strict=True))
+            where = f"a row already in {live.name}" if row[-1] else "another quarantined row of this action"
+            found.append(f"row {ident}: ({', '.join(key.labels)})=({shown}) collides with {where} "
+                         f"under {key.what} {index.name}")
+        if len(hits) > sample:
+            found.append(f"... and {len(hits) - sample} more rows under {index.name}")
+    return found
+
+
+def _undo_references(conn, catalog: Catalog, prep, qt: str, action_id: str, schema, table) -> int:
+    """Point each repointed reference back at its restored row, if it still points where the repoint
+    left it (a reference the application changed since is left alone, and counted)."""
+    child = qualified(prep, table, schema)
+    live = catalog.table(table, schema)
+    records = conn.execute(text(
+        f"SELECT row_data FROM {qt} WHERE action_id = :id AND entry = 'reference' AND source_table = :t "
+        "AND source_schema IS NOT DISTINCT FROM :s LIMIT 1"), {"id": action_id, "t": table, "s": schema}).scalar()
+    if live is None or records is None:
+        return 0
+    fk = list(records["old"])
+    pk = list(records["key"])
+    sets = ", ".join(f"{prep.quote(c)} = o.{prep.quote(c)}" for c in fk)
+    match = " AND ".join([f"c.{prep.quote(c)} = k.{prep.quote(c)}" for c in pk]
+                         + [f"c.{prep.quote(c)} IS NOT DISTINCT FROM n.{prep.quote(c)}" for c in fk])
+    return conn.execute(text(
+        f"UPDATE {child} c SET {sets} FROM {qt} q "
+        f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'key') k "
+        f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'old') o "
+        f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'new') n "
+        f"WHERE q.action_id = :id AND q.entry = 'reference' AND q.source_table = :t "
+        f"AND q.source_schema IS NOT DISTINCT FROM :s AND {match}"),
+        {"id": action_id, "t": table, "s": schema}).rowcount
