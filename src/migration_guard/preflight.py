@@ -1,4 +1,5 @@
-"""Predict, without running anything, the 'already exists' failures the pending revisions will meet.
+"""Predict, without running anything, the 'already exists' failures the pending revisions will meet,
+and unique keys that existing duplicate rows would block (recovery/duplicate_data.py).
 
 Each pending statement that creates something is checked against the catalog; the first one whose
 object already exists is the failure the run would meet (on PostgreSQL a failed revision stops the
@@ -12,6 +13,7 @@ from contextlib import nullcontext
 
 from migration_guard.db.shadow import Shadow
 from migration_guard.diagnose.failure import Failure
+from migration_guard.recovery import duplicate_data
 from migration_guard.recovery.evidence import check
 
 KIND_OF = {"add_column": "duplicate_column", "create_table": "duplicate_relation",
@@ -25,8 +27,13 @@ def predict(ctx) -> list[Failure]:
         return []
     shadowing = Shadow if ctx.dialect == "postgresql" else None
     with ctx.engine.connect() as conn, (shadowing(conn) if shadowing else nullcontext(None)) as shadow:
+        earlier: list[str] = []
         for rev in ctx.pending:
             for statement in ctx.sql.get(rev.id) or ():
+                blocked = duplicate_data.predict(ctx, statement, rev.id, earlier)
+                if blocked is not None:
+                    return [blocked]
+                earlier.append(statement)
                 for effect in ctx.effects(statement):
                     if effect.op not in KIND_OF or effect.detail.get("if_not_exists"):
                         continue

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from migration_guard.diagnose.failure import Failure
 from migration_guard.recovery import duplicates, quarantine
 from migration_guard.recovery.duplicates import UniqueKey
 from migration_guard.recovery.steps import Decision, Step, StepFailed
@@ -123,8 +124,11 @@ def decide(ctx) -> Decision:
              *(f"e.g. {line}" for line in groups.sample_lines(key))]
     if not key.nulls_distinct:
         facts.append("NULLS NOT DISTINCT: rows with NULLs in the key collide too")
-    elif any(c is None for c in key.columns) or key.predicate:
-        facts.append("rows with a NULL in the key, or outside the index's WHERE, never collide and are left alone")
+    else:
+        spared = ["rows with a NULL in the key"] if any(c not in key.not_null for c in key.columns) else []
+        spared += [f"rows outside WHERE {key.predicate}"] if key.predicate else []
+        if spared:
+            facts.append(f"{' and '.join(spared)} never collide in this index and are left alone")
     pk = duplicates.primary_key(catalog, live.name, live.schema)
     human = [duplicates.groups_sql(prep, catalog, key)]
     if not pk:
@@ -188,3 +192,47 @@ def decide(ctx) -> Decision:
                     recorded={"key": key.describe(), "groups": groups.count, "surplus": groups.surplus,
                               "policy": policy, "order": order or ", ".join(pk), "statement": statement})
     return Decision([Dedupe(action, plan=plan)])
+
+
+def predict(ctx, statement: str, revision: str, earlier: list[str]) -> Failure | None:
+    """`check`: the duplicate_data failure this statement would meet, from the live rows. None when it
+    builds no unique key, when its table or columns are made by the pending run itself, or when an
+    earlier pending statement writes to the table (its data step may remove the duplicates)."""
+    prep = ctx.engine.dialect.identifier_preparer
+    key = duplicates.from_statement(statement, ctx.dialect, prep)
+    if key is None:
+        return None
+    live = ctx.catalog.table(key.table, key.schema)
+    if live is None or any(c is not None and c not in live.columns for c in key.columns):
+        return None
+    if key.name and (ctx.catalog.index(key.name, live.schema) or ctx.catalog.constraint(live.name, key.name,
+                                                                                         live.schema)):
+        return None  # an 'already exists' failure, not this one
+    if any(_writes(s, live.name) for s in earlier):
+        return None
+    key.bind(live)
+    with ctx.engine.connect() as conn:
+        groups = duplicates.find_groups(conn, ctx.catalog, key, sample=1)
+    if not groups.count:
+        return None
+    values, _n = groups.sample[0]
+    shown = ", ".join(duplicates.mask(v, s) for v, s in zip(values, key.sensitive, strict=True))
+    return Failure("duplicate_data", object_type="constraint" if key.what != "unique index" else "index",
+                   object_name=key.name, constraint=key.name, table=live.name,
+                   key=f"({', '.join(key.labels)})=({shown})", statement=statement, revision=revision,
+                   dialect=ctx.dialect, message=f"{groups.count} duplicate group(s), {groups.surplus} surplus "
+                   f"row(s) in {live.name} for {key.what} {key.name or ''} {key.describe()}")
+
+
+def _writes(statement: str, table: str) -> bool:
+    """Does this statement change rows of `table` (or run code that might)?"""
+    from pglast import ast
+
+    from migration_guard.operations import postgresql as pg
+
+    for node in pg.parse(statement):
+        if isinstance(node, (ast.DoStmt, ast.CallStmt, ast.CopyStmt, ast.MergeStmt)):
+            return True
+        if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and node.relation.relname == table:
+            return True
+    return False

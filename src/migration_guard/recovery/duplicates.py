@@ -55,7 +55,10 @@ class UniqueKey:
             f"{e} IS NOT NULL" for e, c in zip(self.elements, self.columns, strict=True) if c not in self.not_null]
         if self.predicate:
             parts.append(f"({self.predicate})")
-        return " AND ".join(parts) or "true"
+        return " AND ".join(parts)
+
+    def where(self) -> str:
+        return f" WHERE {self.filter_sql()}" if self.filter_sql() else ""
 
 
 @dataclass
@@ -100,7 +103,7 @@ def find_groups(conn, catalog: Catalog, key: UniqueKey, sample: int = SAMPLE) ->
     source = relation(prep, catalog, key.table, key.schema)
     # One pass: the groups, their totals over the whole result, and the biggest few.
     sql = (f"SELECT {aliases}, mg_n, count(*) OVER () AS mg_groups, sum(mg_n - 1) OVER () AS mg_surplus "
-           f"FROM (SELECT {keyed}, count(*) AS mg_n FROM {source} WHERE {key.filter_sql()} "
+           f"FROM (SELECT {keyed}, count(*) AS mg_n FROM {source}{key.where()} "
            f"GROUP BY {elements} HAVING count(*) > 1) g ORDER BY mg_n DESC, {aliases} LIMIT :sample")
     rows = conn.execute(text(sql), {"sample": sample}).all()
     if not rows:
@@ -114,7 +117,7 @@ def groups_sql(prep, catalog: Catalog, key: UniqueKey) -> str:
     """The query a human can run to list every duplicate group."""
     source = relation(prep, catalog, key.table, key.schema)
     elements = ", ".join(key.elements)
-    return (f"SELECT {elements}, count(*) AS rows FROM {source} WHERE {key.filter_sql()} "
+    return (f"SELECT {elements}, count(*) AS rows FROM {source}{key.where()} "
             f"GROUP BY {elements} HAVING count(*) > 1 ORDER BY count(*) DESC;")
 
 

@@ -134,7 +134,7 @@ class Builder:
                            + [f"first_value({c}) OVER w AS mg_k{i}" for i, c in enumerate(pk)])
         names = ", ".join([f"mg_s{i}" for i in range(len(pk))] + [f"mg_k{i}" for i in range(len(pk))])
         return (f"SELECT {names} FROM (SELECT {picked}, row_number() OVER w AS mg_rank "
-                f"FROM {self.source(key)} WHERE {key.filter_sql()} "
+                f"FROM {self.source(key)}{key.where()} "
                 f"WINDOW w AS (PARTITION BY {', '.join(key.elements)} ORDER BY {', '.join(order)})) ranked "
                 "WHERE mg_rank > 1")
 
@@ -361,8 +361,8 @@ def _collisions(conn, catalog: Catalog, live, prep, src: str, sample: int) -> li
         same = " AND ".join(f"o.mg_k{i} {'=' if key.nulls_distinct else 'IS NOT DISTINCT FROM'} rk.mg_k{i}"
                             for i in width)
         pk_cols = "".join(f", {prep.quote(c)} AS mg_p{j}" for j, c in enumerate(pk))
-        sql = (f"WITH rk AS (SELECT mg_quarantine_id{pk_cols}, {keyed} FROM mg_restore WHERE {key.filter_sql()}), "
-               f"tk AS (SELECT {keyed} FROM {src} WHERE {key.filter_sql()}) "
+        sql = (f"WITH rk AS (SELECT mg_quarantine_id{pk_cols}, {keyed} FROM mg_restore{key.where()}), "
+               f"tk AS (SELECT {keyed} FROM {src}{key.where()}) "
                f"SELECT rk.*, EXISTS (SELECT 1 FROM tk o WHERE {same}) FROM rk "
                f"WHERE EXISTS (SELECT 1 FROM tk o WHERE {same}) OR EXISTS (SELECT 1 FROM rk o WHERE "
                f"o.mg_quarantine_id <> rk.mg_quarantine_id AND {same}) ORDER BY mg_quarantine_id")
