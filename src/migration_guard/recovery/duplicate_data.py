@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from migration_guard.diagnose.failure import Failure
 from migration_guard.recovery import duplicates, quarantine
@@ -70,10 +71,13 @@ def read_key(ctx) -> tuple[UniqueKey | None, str | None]:
 @dataclass
 class Dedupe(Step):
     plan: quarantine.Plan | None = None
+    session: quarantine.Session | None = None  # open, holding the lock, when decide looked under it
 
     def apply(self, ctx, plan: dict) -> None:
+        session = self.session or quarantine.Session(ctx.engine, ctx.catalog, self.plan, lock=True)
+        self.session = None
         try:
-            outcome = quarantine.dedupe(ctx.engine, ctx.catalog, self.plan, self.action.id)
+            outcome = session.commit_dedupe(self.action.id)
         except quarantine.Abort as exc:
             raise StepFailed(str(exc)) from None
         with ctx.engine.connect() as conn:
@@ -110,28 +114,12 @@ def decide(ctx) -> Decision:
         return Decision.refuse(f.kind, f"{key.what} {key.name} already exists on {live.name}: rows cannot "
                                "collide on it, so the failure is not what it seems")
     prep = ctx.engine.dialect.identifier_preparer
-    with ctx.engine.connect() as conn:
-        groups = duplicates.find_groups(conn, catalog, key)
     where = f"{key.what} {key.name + ' ' if key.name else ''}{key.describe()}"
-    if groups.count == 0:
-        return Decision.refuse(f.kind, f"no rows of {live.name} collide on {where} now: the duplicates come "
-                               "from the revision's own data steps (or were removed since), so removing rows "
-                               "cannot help", ["read the revision's data steps before the unique key"],
-                               [duplicates.groups_sql(prep, catalog, key)])
-    facts = [f"the failing statement builds {where} on {live.name}",
-             f"{groups.count} group(s) of rows share a key value; {groups.surplus} row(s) beyond the first of "
-             "each group block the index",
-             *(f"e.g. {line}" for line in groups.sample_lines(key))]
-    if not key.nulls_distinct:
-        facts.append("NULLS NOT DISTINCT: rows with NULLs in the key collide too")
-    else:
-        spared = ["rows with a NULL in the key"] if any(c not in key.not_null for c in key.columns) else []
-        spared += [f"rows outside WHERE {key.predicate}"] if key.predicate else []
-        if spared:
-            facts.append(f"{' and '.join(spared)} never collide in this index and are left alone")
-    pk = duplicates.primary_key(catalog, live.name, live.schema)
     human = [duplicates.groups_sql(prep, catalog, key)]
+    pk = duplicates.primary_key(catalog, live.name, live.schema)
     if not pk:
+        with ctx.engine.connect() as conn:
+            groups = duplicates.find_groups(conn, catalog, key)
         return Decision.refuse(f.kind, f"{groups.surplus} duplicate row(s) in {live.name} block {where}, and "
                                f"{live.name} has no primary key to tell the rows of a group apart",
                                ["decide by hand which row of each group to keep (the SQL lists the groups)"],
@@ -143,18 +131,50 @@ def decide(ctx) -> Decision:
     policy = ctx.settings.dedupe if ctx.settings.dedupe != "off" else "keep-oldest"
     plan = quarantine.Plan(key, pk, policy, order, quarantine.references_to(catalog, live.name, live.schema),
                            bool(ctx.settings.dedupe_repoint))
-    builder = quarantine.Builder(prep, catalog)
     with ctx.engine.connect() as conn:
-        surplus = f"({builder.surplus(plan)})"
-        for ref in plan.references:
-            ref.rows = conn.execute(text(builder.count_references(plan, ref, surplus))).scalar() or 0
         hooks = list(conn.execute(_DELETE_HOOKS, {"rel": duplicates.qualified(prep, live.name, live.schema)})
                      .scalars())
+    # Acting: look at the rows under the lock that the dedupe then commits under, so the groups and
+    # references reported are exactly the rows moved. Otherwise only read.
+    acting = ctx.settings.dedupe != "off" and not ctx.settings.dry_run and not hooks
+    try:
+        session = quarantine.Session(ctx.engine, catalog, plan, lock=acting)
+    except OperationalError as exc:
+        return Decision.refuse(f.kind, f"could not lock {live.name} against writes within "
+                               f"{quarantine.LOCK_TIMEOUT}: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
+                               ["rerun when the table is less busy"], human)
+    decision = _judge(ctx, plan, session.groups, where, hooks, human, statement)
+    if decision.refusal is not None or not acting:
+        session.close()
+    else:
+        decision.steps[0].session = session
+    return decision
+
+
+def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, hooks: list[str], human: list[str],
+           statement: str | None) -> Decision:
+    f, key, pk = ctx.failure, plan.key, plan.pk
+    table = key.table
+    if groups.count == 0:
+        return Decision.refuse(f.kind, f"no rows of {table} collide on {where} now: the duplicates come "
+                               "from the revision's own data steps (or were removed since), so removing rows "
+                               "cannot help", ["read the revision's data steps before the unique key"], human)
+    facts = [f"the failing statement builds {where} on {table}",
+             f"{groups.count} group(s) of rows share a key value; {groups.surplus} row(s) beyond the first of "
+             "each group block the index",
+             *(f"e.g. {line}" for line in groups.sample_lines(key))]
+    if not key.nulls_distinct:
+        facts.append("NULLS NOT DISTINCT: rows with NULLs in the key collide too")
+    else:
+        spared = ["rows with a NULL in the key"] if any(c not in key.not_null for c in key.columns) else []
+        spared += [f"rows outside WHERE {key.predicate}"] if key.predicate else []
+        if spared:
+            facts.append(f"{' and '.join(spared)} never collide in this index and are left alone")
     referenced = [r for r in plan.references if r.rows]
     facts.append(f"kept in each group: {plan.kept_words()}")
     for ref in referenced:
         facts.append(f"{ref.rows} row(s) of {ref.label} reference surplus rows")
-    human += quarantine.human_sql(ctx.engine, catalog, plan, "manual-dedupe")
+    human = human + quarantine.human_sql(ctx.engine, ctx.catalog, plan, "manual-dedupe")
     if ctx.settings.dedupe == "off":
         steps = [f"rerun with --dedupe keep-oldest or --dedupe keep-newest (kept row: by {', '.join(pk)}, or by "
                  "a column named with --dedupe-order COLUMN): the surplus rows are copied to "
@@ -166,15 +186,15 @@ def decide(ctx) -> Decision:
             steps.append("rows of other tables reference surplus rows: add --dedupe-repoint to point them at "
                          "the kept row of their group (recorded, and undone by restore)")
         return Decision.refuse(f.kind, f"{groups.count} duplicate group(s) ({groups.surplus} surplus row(s)) in "
-                               f"{live.name} block {where}; --dedupe is off, so nothing was changed",
+                               f"{table} block {where}; --dedupe is off, so nothing was changed",
                                [*(f"e.g. {line}" for line in groups.sample_lines(key)), *steps], human)
     if hooks:
-        return Decision.refuse(f.kind, f"{live.name} has DELETE {', '.join(hooks)}: removing rows would run code "
+        return Decision.refuse(f.kind, f"{table} has DELETE {', '.join(hooks)}: removing rows would run code "
                                "the guard cannot see", ["dedupe by hand (the SQL below), or disable the "
                                                         "trigger for the dedupe"], human)
     if referenced and not plan.repoint:
         tables = ", ".join(sorted({r.table for r in referenced}))
-        return Decision.refuse(f.kind, f"surplus rows of {live.name} are referenced by rows of {tables}: "
+        return Decision.refuse(f.kind, f"surplus rows of {table} are referenced by rows of {tables}: "
                                "removing them would delete (CASCADE), change (SET NULL) or block (NO ACTION) "
                                "those rows", [*(f"{r.rows} row(s) of {r.label}" for r in referenced),
                                               "rerun with --dedupe-repoint to point them at the kept row of "
@@ -187,10 +207,11 @@ def decide(ctx) -> Decision:
     if referenced:
         facts.append("--dedupe-repoint: those references will point at the kept row of their group, in the same "
                      "transaction; the old values are recorded in the quarantine")
-    action = Action(id="", kind="dedupe", target=f"table {live.name} {key.describe()}", failure_kind=f.kind,
+    action = Action(id="", kind="dedupe", target=f"table {table} {key.describe()}", failure_kind=f.kind,
                     revision=f.revision, evidence=facts,
                     recorded={"key": key.describe(), "groups": groups.count, "surplus": groups.surplus,
-                              "policy": policy, "order": order or ", ".join(pk), "statement": statement})
+                              "policy": plan.policy, "order": plan.order_column or ", ".join(pk),
+                              "statement": statement})
     return Decision([Dedupe(action, plan=plan)])
 
 

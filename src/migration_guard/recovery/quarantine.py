@@ -9,12 +9,13 @@ next, and later ones add or drop columns), and a typed copy would have to follow
 break; JSON keeps every value as it was, `restore` maps it onto the table as it is then (columns added
 since get their defaults), and a human finds everything the guard ever removed in one place.
 
-The dedupe is one transaction per table: lock the table (and the tables that reference it) against
-writes, compute the surplus rows once, copy them to the quarantine, repoint references if asked, then
-delete the surplus with one set-based statement. The counts must agree (rows copied == rows deleted,
-no reference left to a removed row) or the transaction rolls back. A guard killed at any point
-leaves the table as it was (the server rolls back an unfinished transaction) or fully deduped with
-its quarantine (the commit is atomic).
+The dedupe is one transaction per table (Session): lock the table and the tables that reference it
+against writes, compute the surplus rows once (one window over the key), report from that set, repoint
+references if asked, then delete the surplus and copy each deleted row, whole, to the quarantine in
+one statement. The counts must agree (rows moved == rows reported, no reference left to a removed
+row) or the transaction rolls back. A guard killed at any point leaves the table as it was (the
+server rolls back an unfinished transaction) or fully deduped with its quarantine (the commit is
+atomic).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from migration_guard.db.catalog.model import Catalog
-from migration_guard.recovery.duplicates import UniqueKey, from_index, mask, qualified, relation
+from migration_guard.recovery.duplicates import SAMPLE, Groups, UniqueKey, from_index, mask, qualified, relation
 
 TABLE = "migration_guard_quarantine"
 LOCK_TIMEOUT = "10s"
@@ -42,7 +43,8 @@ _CREATE = """CREATE TABLE IF NOT EXISTS {table} (
     quarantined_at timestamptz NOT NULL DEFAULT now(),
     restored_at timestamptz
 )"""
-_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON {table} (action_id)"
+# No index on action_id: it would cost a fifth of a large dedupe's time, and only `restore` (rare)
+# looks rows up by action, with one scan.
 
 
 class Abort(Exception):
@@ -114,8 +116,7 @@ class Builder:
         return self.q(TABLE)
 
     def create_quarantine(self) -> list[str]:
-        return [_CREATE.format(table=self.quarantine()),
-                _INDEX.format(index=self.q(TABLE + "_action"), table=self.quarantine())]
+        return [_CREATE.format(table=self.quarantine())]
 
     def source(self, key: UniqueKey) -> str:
         return relation(self.prep, self.catalog, key.table, key.schema)
@@ -125,60 +126,57 @@ class Builder:
                             for a, b in zip(lcols, rcols, strict=True))
 
     def surplus(self, p: Plan) -> str:
-        """Every row but the kept one of each group: its primary key (mg_s*) and the kept row's (mg_k*)."""
+        """Every row but the kept one of each group: its primary key (mg_s*) and the kept row's (mg_k*).
+        One sort of the key (often helped by an index), one window function."""
         key, pk = p.key, [self.q(c) for c in p.pk]
         direction = "ASC" if p.policy == "keep-oldest" else "DESC"
         order = [f"{self.q(p.order_column)} {direction} NULLS LAST"] if p.order_column else []
         order += [f"{c} {direction}" for c in pk]
+        window = f"OVER (PARTITION BY {', '.join(key.elements)} ORDER BY {', '.join(order)})"
         picked = ", ".join([f"{c} AS mg_s{i}" for i, c in enumerate(pk)]
-                           + [f"first_value({c}) OVER w AS mg_k{i}" for i, c in enumerate(pk)])
-        names = ", ".join([f"mg_s{i}" for i in range(len(pk))] + [f"mg_k{i}" for i in range(len(pk))])
-        return (f"SELECT {names} FROM (SELECT {picked}, row_number() OVER w AS mg_rank "
-                f"FROM {self.source(key)}{key.where()} "
-                f"WINDOW w AS (PARTITION BY {', '.join(key.elements)} ORDER BY {', '.join(order)})) ranked "
-                "WHERE mg_rank > 1")
+                           + [f"first_value({c}) {window} AS mg_k{i}" for i, c in enumerate(pk)]
+                           + [f"{e} AS mg_v{i}" for i, e in enumerate(key.elements)])  # for the report
+        kept = f"({', '.join(f'mg_s{i}' for i in range(len(pk)))}) <> ({', '.join(f'mg_k{i}' for i in range(len(pk)))})"
+        return f"SELECT * FROM (SELECT {picked} FROM {self.source(key)}{key.where()}) ranked WHERE {kept}"
 
-    def _surplus_of(self, p: Plan, alias: str, surplus: str) -> str:
+    def _surplus_of(self, p: Plan, alias: str) -> str:
         """JOIN clause: the surplus set, matched to the source table aliased `alias` by primary key."""
-        return f"JOIN {surplus} s ON " + self._join(alias, p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))])
+        return f"JOIN {SURPLUS} s ON " + self._join(alias, p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))])
 
-    def referencing(self, p: Plan, ref: Reference, surplus: str) -> str:
+    def _kept(self, p: Plan, alias: str = "kr") -> str:
+        return " AND ".join(f"{alias}.{self.q(c)} = s.mg_k{i}" for i, c in enumerate(p.pk))
+
+    def referencing(self, p: Plan, ref: Reference) -> str:
         """FROM ... : rows of the referencing table (c) that point at a surplus row (sr), and the kept row (kr)."""
         src = self.source(p.key)
         child = relation(self.prep, self.catalog, ref.table, ref.schema)
-        kept = " AND ".join(f"kr.{self.q(c)} = s.mg_k{i}" for i, c in enumerate(p.pk))
         return (f"{child} c JOIN {src} sr ON {self._join('c', ref.columns, 'sr', ref.ref_columns)} "
-                f"{self._surplus_of(p, 'sr', surplus)} JOIN {src} kr ON {kept}")
-
-    def count_references(self, p: Plan, ref: Reference, surplus: str) -> str:
-        return f"SELECT count(*) FROM {self.referencing(p, ref, surplus)}"
+                f"{self._surplus_of(p, 'sr')} JOIN {src} kr ON {self._kept(p)}")
 
     def _json(self, alias: str, columns: list[str], prefix: str) -> tuple[str, dict]:
         params = {f"{prefix}{i}": c for i, c in enumerate(columns)}
         pairs = ", ".join(f"CAST(:{prefix}{i} AS text), {alias}.{self.q(c)}" for i, c in enumerate(columns))
         return f"json_build_object({pairs})", params
 
-    def dedupe(self, p: Plan) -> list[tuple[str, dict, str | None]]:
-        """The statements of the dedupe transaction: (sql, parameters, what its row count must be)."""
-        key = p.key
-        surplus = "mg_dedupe_surplus"
-        qt = self.quarantine()
-        src = self.source(key)
-        where = {"schema": key.schema or self._schema(key), "table": key.table}
-        kept_key, kept_params = self._json("kr", p.pk, "pk")
-        locked = [qualified(self.prep, key.table, where["schema"])]
+    def prepare(self, p: Plan, lock: bool) -> list[tuple[str, dict]]:
+        """From the start of the transaction to the surplus set, computed once."""
+        locked = [qualified(self.prep, p.key.table, p.key.schema)]
         locked += [qualified(self.prep, r.table, r.schema) for r in p.references]
-        out: list[tuple[str, dict, str | None]] = [
-            (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'", {}, None),
-            # Readers go on; writers wait until the commit, so the rows copied are the rows deleted.
-            (f"LOCK TABLE {', '.join(dict.fromkeys(locked))} IN SHARE ROW EXCLUSIVE MODE", {}, None),
-            (f"CREATE TEMP TABLE {surplus} ON COMMIT DROP AS {self.surplus(p)}", {}, "surplus"),
-            (f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
-             f"SELECT :action_id, 'row', :schema, :table, to_json(t), {kept_key} "
-             f"FROM {src} t {self._surplus_of(p, 't', surplus)} "
-             f"JOIN {src} kr ON {' AND '.join(f'kr.{self.q(c)} = s.mg_k{i}' for i, c in enumerate(p.pk))} "
-             "ORDER BY " + ", ".join(f"t.{self.q(c)}" for c in p.pk), {**where, **kept_params}, "surplus"),
-        ]
+        out = [(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'", {})]
+        if lock:
+            # Readers go on; writers wait until the commit, so the rows counted are the rows moved.
+            out.append((f"LOCK TABLE {', '.join(dict.fromkeys(locked))} IN SHARE ROW EXCLUSIVE MODE", {}))
+        out.append((f"CREATE TEMP TABLE {SURPLUS} ON COMMIT DROP AS {self.surplus(p)}", {}))
+        # Its size, for the planner: the joins back to the table then go by primary key.
+        out.append((f"ANALYZE {SURPLUS}", {}))
+        return out
+
+    def finish(self, p: Plan) -> list[tuple[str, dict, str | None]]:
+        """Repoint (when asked), prove nothing points at a surplus row, then copy and delete in one
+        statement: (sql, parameters, what its row count must agree with)."""
+        qt = self.quarantine()
+        src = self.source(p.key)
+        out: list[tuple[str, dict, str | None]] = []
         for n, ref in enumerate(p.references):
             if not (p.repoint and ref.rows):
                 continue
@@ -186,31 +184,37 @@ class Builder:
             old_json, old_params = self._json("c", ref.columns, f"r{n}o")
             new_pairs = ", ".join(f"CAST(:r{n}o{i} AS text), kr.{self.q(rc)}"
                                   for i, rc in enumerate(ref.ref_columns))
-            params = {"rschema": ref.schema, "rtable": ref.table, "rname": ref.name,
-                      **pk_params, **old_params}
+            params = {"rschema": ref.schema, "rtable": ref.table, "rname": ref.name, **pk_params, **old_params}
             out.append((
                 f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
                 f"SELECT :action_id, 'reference', :rschema, :rtable, json_build_object('constraint', "
                 f"CAST(:rname AS text), 'key', {pk_json}, 'old', {old_json}, 'new', json_build_object({new_pairs})), "
-                f"NULL FROM {self.referencing(p, ref, surplus)}", params, f"ref:{ref.name}"))
+                f"NULL FROM {self.referencing(p, ref)}", params, f"ref:{ref.name}"))
             sets = ", ".join(f"{self.q(c)} = kr.{self.q(rc)}" for c, rc in zip(ref.columns, ref.ref_columns,
                                                                               strict=True))
             child = relation(self.prep, self.catalog, ref.table, ref.schema)
-            kept = " AND ".join(f"kr.{self.q(c)} = s.mg_k{i}" for i, c in enumerate(p.pk))
             out.append((
-                f"UPDATE {child} c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr', surplus)} "
-                f"JOIN {src} kr ON {kept} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}",
+                f"UPDATE {child} c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr')} "
+                f"JOIN {src} kr ON {self._kept(p)} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}",
                 {}, f"ref:{ref.name}"))
         for ref in p.references:
             # Nothing may point at a row about to go: a CASCADE would delete it, SET NULL change it.
-            out.append((self.count_references(p, ref, surplus), {}, "zero"))
-        out.append((f"DELETE FROM {src} t USING {surplus} s WHERE "
-                    + self._join("t", p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))]), {}, "surplus"))
+            out.append((f"SELECT count(*) FROM {self.referencing(p, ref)}", {}, "zero"))
+        kept_key = "json_build_object(" + ", ".join(f"CAST(:pkname{i} AS text), gone.mg_k{i}"
+                                                    for i in range(len(p.pk))) + ")"
+        kept_params = {f"pkname{i}": c for i, c in enumerate(p.pk)}
+        pk_match = self._join("t", p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))])
+        # One statement deletes each surplus row and copies it, whole, to the quarantine.
+        out.append((
+            f"WITH gone AS (DELETE FROM {src} t USING {SURPLUS} s WHERE {pk_match} RETURNING t AS mg_row, "
+            f"{', '.join(f's.mg_k{i}' for i in range(len(p.pk)))}) "
+            f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
+            f"SELECT :action_id, 'row', :schema, :table, to_json(gone.mg_row), {kept_key} FROM gone",
+            {"schema": p.key.schema, "table": p.key.table, **kept_params}, "surplus"))
         return out
 
-    def _schema(self, key: UniqueKey) -> str | None:
-        live = self.catalog.table(key.table, key.schema)
-        return live.schema if live else key.schema
+
+SURPLUS = "mg_dedupe_surplus"
 
 
 @dataclass
@@ -220,54 +224,94 @@ class Outcome:
     statements: list[str]
 
 
-def ensure_table(conn, builder: Builder) -> list[str]:
-    statements = builder.create_quarantine()
-    for statement in statements:
-        conn.execute(text(statement))
-    return statements
-
-
 def quarantine_name(conn) -> str:
     schema = conn.execute(text("SELECT current_schema()")).scalar()
     return f"{schema}.{TABLE}" if schema else TABLE
 
 
-def dedupe(engine, catalog: Catalog, p: Plan, action_id: str) -> Outcome:
-    """Apply the dedupe in one transaction. Raises Abort (rolled back) when a count disagrees."""
-    builder = Builder(engine.dialect.identifier_preparer, catalog)
-    with engine.begin() as conn:
-        statements = ensure_table(conn, builder)
-    surplus = None
-    repointed: dict[str, int] = {}
-    with engine.begin() as conn:
-        for sql, params, expect in builder.dedupe(p):
-            result = conn.execute(text(sql), {"action_id": action_id, **params})
-            statements.append(sql)
-            if expect == "surplus":
-                if surplus is None:
-                    surplus = result.rowcount
-                elif result.rowcount != surplus:
-                    raise Abort(f"{result.rowcount} rows where {surplus} were expected in `{sql[:80]}...`: "
-                                "rolled back, nothing changed")
-            elif expect == "zero":
-                left = result.scalar()
-                if left:
+class Session:
+    """One transaction, from the first look at the rows to the commit: the surplus set is computed
+    once, and what the report says about it (groups, rows, references) is what is then moved.
+
+    With `lock`, the table and the tables referencing it are locked against writes first, and the
+    transaction stays open (holding the lock) until `commit_dedupe` or `close`. Without, it only
+    reads, and rolls back on `close` (a refusal, `check`)."""
+
+    def __init__(self, engine, catalog: Catalog, plan: Plan, lock: bool):
+        self.plan = plan
+        self.builder = Builder(engine.dialect.identifier_preparer, catalog)
+        self.statements: list[str] = []
+        self.conn = engine.connect()
+        try:
+            self.tx = self.conn.begin()
+            for sql, params in self.builder.prepare(plan, lock):
+                self.conn.execute(text(sql), params)
+                self.statements.append(sql)
+            self.groups = self._groups()
+            for ref in plan.references:
+                ref.rows = self.conn.execute(text(f"SELECT count(*) FROM {self.builder.referencing(plan, ref)}")
+                                             ).scalar() or 0
+        except BaseException:
+            self.close()
+            raise
+
+    def _groups(self, sample: int = SAMPLE) -> Groups:
+        key, p = self.plan.key, self.plan
+        kept = ", ".join(f"mg_k{i}" for i in range(len(p.pk)))
+        surplus, count = self.conn.execute(text(f"SELECT count(*), count(DISTINCT ({kept})) FROM {SURPLUS}")).one()
+        if not surplus:
+            return Groups(0, 0)
+        aliases = ", ".join(f"mg_v{i}" for i in range(len(key.elements)))
+        rows = self.conn.execute(text(
+            f"SELECT {aliases}, count(*) + 1 AS mg_n FROM {SURPLUS} GROUP BY {aliases} "
+            f"ORDER BY mg_n DESC, {aliases} LIMIT :n"), {"n": sample}).all()
+        width = len(key.elements)
+        return Groups(int(count), int(surplus), [(tuple(r[:width]), int(r[width])) for r in rows])
+
+    def commit_dedupe(self, action_id: str) -> Outcome:
+        """Copy and delete, check the counts, commit. Raises Abort (rolled back) when a count disagrees."""
+        try:
+            for statement in self.builder.create_quarantine():
+                self.conn.execute(text(statement))
+                self.statements.append(statement)
+            moved = None
+            repointed: dict[str, int] = {}
+            for sql, params, expect in self.builder.finish(self.plan):
+                result = self.conn.execute(text(sql), {"action_id": action_id, **params})
+                self.statements.append(sql)
+                if expect == "surplus":
+                    moved = result.rowcount
+                    if moved != self.groups.surplus:
+                        raise Abort(f"{moved} rows moved where {self.groups.surplus} were counted: rolled back, "
+                                    "nothing changed")
+                elif expect == "zero" and (left := result.scalar()):
                     raise Abort(f"{left} rows still reference rows the dedupe would remove: rolled back, "
                                 "nothing changed")
-            elif expect and expect.startswith("ref:"):
-                name = expect[4:]
-                if name in repointed and result.rowcount != repointed[name]:
-                    raise Abort(f"{result.rowcount} references repointed where {repointed[name]} were recorded "
-                                f"({name}): rolled back, nothing changed")
-                repointed[name] = result.rowcount
-    return Outcome(surplus or 0, repointed, statements)
+                elif expect and expect.startswith("ref:"):
+                    name = expect[4:]
+                    if name in repointed and result.rowcount != repointed[name]:
+                        raise Abort(f"{result.rowcount} references repointed where {repointed[name]} were "
+                                    f"recorded ({name}): rolled back, nothing changed")
+                    repointed[name] = result.rowcount
+            self.tx.commit()
+            return Outcome(moved or 0, repointed, list(self.statements))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()  # rolls back whatever was not committed
+            self.conn = None
 
 
 def human_sql(engine, catalog: Catalog, p: Plan, action_id: str) -> list[str]:
     """The same transaction, with its values written in, for a human to read or run."""
     builder = Builder(engine.dialect.identifier_preparer, catalog)
-    out = [s + ";" for s in builder.create_quarantine()] + ["BEGIN;"]
-    for sql, params, _ in builder.dedupe(p):
+    steps = [(sql, params) for sql, params in builder.prepare(p, lock=True)]
+    steps += [(sql, params) for sql, params in ((s, {}) for s in builder.create_quarantine())]
+    steps += [(sql, params) for sql, params, _ in builder.finish(p)]
+    out = ["BEGIN;"]
+    for sql, params in steps:
         bound = text(sql).bindparams(**{k: v for k, v in {"action_id": action_id, **params}.items()
                                         if f":{k}" in sql})
         out.append(str(bound.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})) + ";")
