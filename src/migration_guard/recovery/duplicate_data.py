@@ -34,7 +34,8 @@ from migration_guard.recovery.steps import Decision, Step, StepFailed
 from migration_guard.report.model import Action
 
 KINDS = {"duplicate_data"}
-DIALECTS = {"postgresql"}
+DIALECTS = {"postgresql", "mysql", "sqlite"}  # dedupe on PostgreSQL; on the others, find and explain
+BATCH_PREFIX = "_alembic_tmp_"  # Alembic's batch mode copies a SQLite table into _alembic_tmp_<table>
 
 _DELETE_HOOKS = text("""
 SELECT 'trigger ' || t.tgname FROM pg_trigger t
@@ -62,9 +63,13 @@ def read_key(ctx) -> tuple[UniqueKey | None, str | None]:
         unique = e.detail.get("unique") or e.detail.get("type") in ("unique", "primary")
         return unique and (name is None or e.name == name) and (f.table is None or e.table == f.table)
 
-    _rev, statement, _effect = ctx.locate({"create_index", "add_constraint"}, matches)
-    if statement:
+    _rev, statement, effect = ctx.locate({"create_index", "add_constraint"}, matches)
+    if effect is not None:
         return duplicates.from_statement(statement, ctx.dialect, prep), statement
+    if ctx.dialect == "sqlite" and f.table and f.key and f.key.startswith("("):
+        # 'UNIQUE constraint failed: t.a, t.b' names the columns itself (batch mode: of the copy).
+        columns = [c.strip() for c in f.key.strip("()").split(",") if c.strip()]
+        return duplicates.from_columns(f.table.removeprefix(BATCH_PREFIX), columns, prep, name), f.statement
     return None, None
 
 
@@ -116,6 +121,8 @@ def decide(ctx) -> Decision:
     prep = ctx.engine.dialect.identifier_preparer
     where = f"{key.what} {key.name + ' ' if key.name else ''}{key.describe()}"
     human = [duplicates.groups_sql(prep, catalog, key)]
+    if ctx.dialect != "postgresql":
+        return _explain_only(ctx, key, where, human)
     pk = duplicates.primary_key(catalog, live.name, live.schema)
     if not pk:
         with ctx.engine.connect() as conn:
@@ -149,6 +156,23 @@ def decide(ctx) -> Decision:
     else:
         decision.steps[0].session = session
     return decision
+
+
+def _explain_only(ctx, key: UniqueKey, where: str, human: list[str]) -> Decision:
+    """MySQL/MariaDB and SQLite: the groups are found and shown, the rows are left to a human."""
+    f = ctx.failure
+    with ctx.engine.connect() as conn:
+        groups = duplicates.find_groups(conn, ctx.catalog, key)
+    if groups.count == 0:
+        return Decision.refuse(f.kind, f"no rows of {key.table} collide on {where} now: the duplicates come "
+                               "from the revision's own data steps (or were removed since)",
+                               ["read the revision's data steps before the unique key"], human)
+    return Decision.refuse(f.kind, f"{groups.count} duplicate group(s) ({groups.surplus} surplus row(s)) in "
+                           f"{key.table} block {where}; the guard dedupes on PostgreSQL only so far, so nothing "
+                           "was changed", [*(f"e.g. {line}" for line in groups.sample_lines(key)),
+                                           "decide which row of each group to keep and remove the others by "
+                                           "hand (the SQL below lists every group); keep a copy of what you "
+                                           "remove"], human)
 
 
 def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, hooks: list[str], human: list[str],

@@ -117,7 +117,7 @@ def groups_sql(prep, catalog: Catalog, key: UniqueKey) -> str:
     """The query a human can run to list every duplicate group."""
     source = relation(prep, catalog, key.table, key.schema)
     elements = ", ".join(key.elements)
-    return (f"SELECT {elements}, count(*) AS rows FROM {source}{key.where()} "
+    return (f"SELECT {elements}, count(*) AS n_rows FROM {source}{key.where()} "
             f"GROUP BY {elements} HAVING count(*) > 1 ORDER BY count(*) DESC;")
 
 
@@ -126,7 +126,7 @@ def from_statement(statement: str, dialect: str, prep) -> UniqueKey | None:
     """The key a CREATE UNIQUE INDEX / ADD CONSTRAINT UNIQUE|PRIMARY KEY statement builds; None for
     any other statement."""
     if dialect != "postgresql":
-        return None
+        return _from_sqlglot(statement, dialect, prep)
     from pglast import ast, enums
 
     from migration_guard.operations import postgresql as pg
@@ -165,6 +165,59 @@ def from_statement(statement: str, dialect: str, prep) -> UniqueKey | None:
                                  list(names), nulls_distinct=not getattr(con, "nulls_not_distinct", False),
                                  name=con.conname, what="primary key" if primary else "unique constraint")
     return None
+
+
+def _from_sqlglot(statement: str, dialect: str, prep) -> UniqueKey | None:
+    """MySQL/MariaDB and SQLite: CREATE UNIQUE INDEX (SQLite: expressions and WHERE too) and ALTER TABLE
+    ... ADD [CONSTRAINT x] UNIQUE (columns), read by sqlglot."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(statement, read=dialect)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+        return None
+    if isinstance(tree, exp.Create) and tree.args.get("unique") and isinstance(tree.this, exp.Index):
+        index, params = tree.this, tree.this.args.get("params")
+        table = index.args.get("table")
+        parts = [o.this if isinstance(o, exp.Ordered) else o for o in (params.args.get("columns") or [])] \
+            if params else []
+        if table is None or not parts:
+            return None
+        elements, labels, columns = [], [], []
+        for part in parts:
+            if isinstance(part, exp.Column):
+                elements.append(prep.quote(part.name))
+                labels.append(part.name)
+                columns.append(part.name)
+            elif dialect == "sqlite":  # MySQL's only other key part is a prefix length, which GROUP BY cannot mimic
+                elements.append(f"({part.sql(dialect)})")
+                labels.append(part.sql(dialect))
+                columns.append(None)
+            else:
+                return None
+        where = params.args.get("where")
+        return UniqueKey(table.name, table.db or None, elements, labels, columns,
+                         predicate=where.this.sql(dialect) if where is not None else None, name=index.name or None)
+    if isinstance(tree, exp.Alter) and isinstance(tree.this, exp.Table):
+        for action in tree.args.get("actions") or []:
+            for con in action.expressions if isinstance(action, exp.AddConstraint) else []:
+                name = con.name if isinstance(con, exp.Constraint) else None
+                inner = con.expressions if isinstance(con, exp.Constraint) else [con]
+                for unique in inner:
+                    if isinstance(unique, exp.UniqueColumnConstraint) and isinstance(unique.this, exp.Schema):
+                        names = [c.name for c in unique.this.expressions if isinstance(c, exp.Column)]
+                        if not names or len(names) != len(unique.this.expressions):
+                            return None
+                        name = name or (unique.this.this.name if unique.this.this is not None else None)
+                        return UniqueKey(tree.this.name, tree.this.db or None, [prep.quote(n) for n in names],
+                                         names, list(names), name=name, what="unique constraint")
+    return None
+
+
+def from_columns(table: str, columns: list[str], prep, name: str | None = None) -> UniqueKey:
+    """A key known only by its columns (SQLite names them in 'UNIQUE constraint failed: t.a, t.b')."""
+    return UniqueKey(table, None, [prep.quote(c) for c in columns], list(columns), list(columns), name=name)
 
 
 def from_index(index: Index, table: Table, prep) -> UniqueKey:
