@@ -33,7 +33,8 @@ REVS = [
                         sa.Column("course_id", sa.Integer, nullable=False),
                         sa.Column("note", sa.Text))
         op.create_table("school_grade", sa.Column("id", sa.Integer, primary_key=True),
-                        sa.Column("enroll_id", sa.Integer, sa.ForeignKey("school_enroll.id", ondelete="CASCADE")))
+                        sa.Column("enroll_id", sa.Integer, sa.ForeignKey("school_enroll.id", ondelete="CASCADE"),
+                                  index=True))
     """),
     Rev("k2", "enroll unique", f"""
         op.create_unique_constraint("{UNIQ}", "school_enroll", ["user_id", "course_id"])

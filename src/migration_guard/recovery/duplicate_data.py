@@ -158,6 +158,13 @@ def decide(ctx) -> Decision:
     return decision
 
 
+def _indexed(catalog, ref: quarantine.Reference) -> bool:
+    """Does an index lead with the foreign key's columns (what PostgreSQL's check on delete looks up)?"""
+    wanted = set(ref.columns)
+    return any(i.table == ref.table and i.schema == ref.schema and set(i.columns[:len(wanted)]) == wanted
+               for i in catalog.indexes.values())
+
+
 def _explain_only(ctx, key: UniqueKey, where: str, human: list[str]) -> Decision:
     """MySQL/MariaDB and SQLite: the groups are found and shown, the rows are left to a human."""
     f = ctx.failure
@@ -196,6 +203,10 @@ def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, ho
             facts.append(f"{' and '.join(spared)} never collide in this index and are left alone")
     referenced = [r for r in plan.references if r.rows]
     facts.append(f"kept in each group: {plan.kept_words()}")
+    for ref in plan.references:
+        if not _indexed(ctx.catalog, ref):
+            facts.append(f"{ref.table}.{', '.join(ref.columns)} has no index: PostgreSQL reads {ref.table} once "
+                         "for each removed row to check the foreign key, which is slow on a large table")
     for ref in referenced:
         facts.append(f"{ref.rows} row(s) of {ref.label} reference surplus rows")
     human = human + quarantine.human_sql(ctx.engine, ctx.catalog, plan, "manual-dedupe")
