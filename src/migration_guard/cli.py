@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def _guard_options(fn):
         click.option("--lock-timeout", type=float, help="Seconds to wait for the migration lock (default 600)."),
         click.option("--connect-timeout", type=float, help="Seconds to wait for the database (default 30)."),
         click.option("--max-attempts", type=int, help="Runs of the command at most, recoveries included (default 5)."),
+        click.option("--stop-grace", type=float,
+                     help="Seconds a stopped command gets to exit before it is killed (default 30)."),
         click.option("--no-github", "github", flag_value=False, default=None,
                      help="Do not write GitHub job summaries, annotations or comments."),
     ]
@@ -76,6 +79,14 @@ def _guarded(command: list[str], flags: dict) -> None:
 
     if command and command[0] == "--":
         command = command[1:]
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    # Outside the child's run (connecting, waiting for the lock, applying a recovery) a stop unwinds
+    # the run: transactions roll back, the lock is released, the report says where it stopped.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
     try:
         settings = settings_mod.load({k: v for k, v in flags.items() if v is not None})
         runner = Runner(settings, command)
@@ -96,7 +107,8 @@ def _write(render, report, settings, secrets) -> None:
         render.write_reports(report, settings.report_json, settings.report_md, secrets=secrets)
     except OSError as exc:
         click.echo(f"migration-guard: warning: cannot write the report: {exc}", err=True)
-    click.echo(render.human_summary(report, secrets=secrets), err=True)
+    click.echo(render.human_summary(report, json_path=settings.report_json, md_path=settings.report_md,
+                                    secrets=secrets), err=True)
 
 
 @main.command()

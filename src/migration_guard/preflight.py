@@ -2,16 +2,14 @@
 and unique keys that existing duplicate rows would block (recovery/duplicate_data.py).
 
 Each pending statement that creates something is checked against the catalog; the first one whose
-object already exists is the failure the run would meet (on PostgreSQL a failed revision stops the
-run). Statements are those the tool prints in its offline mode, so migrations that inspect the
+object already exists is the failure the run would meet (a failed revision stops the run).
+Statements are those the tool prints in its offline mode, so migrations that inspect the
 database at run time are not seen here.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
-from migration_guard.db.shadow import Shadow
+from migration_guard.db.shadow import open_shadow
 from migration_guard.diagnose.failure import Failure
 from migration_guard.recovery import duplicate_data
 from migration_guard.recovery.evidence import check
@@ -23,10 +21,11 @@ KIND_OF = {"add_column": "duplicate_column", "create_table": "duplicate_relation
 
 
 def predict(ctx) -> list[Failure]:
-    if ctx.dialect != "postgresql":
+    from migration_guard.recovery.plan import ACTIONABLE_DIALECTS
+
+    if ctx.dialect not in ACTIONABLE_DIALECTS:
         return []
-    shadowing = Shadow if ctx.dialect == "postgresql" else None
-    with ctx.engine.connect() as conn, (shadowing(conn) if shadowing else nullcontext(None)) as shadow:
+    with ctx.engine.connect() as conn, open_shadow(conn, ctx.dialect) as shadow:
         earlier: list[str] = []
         for rev in ctx.pending:
             for statement in ctx.sql.get(rev.id) or ():

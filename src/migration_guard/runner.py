@@ -14,22 +14,24 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migration_guard import preflight
+from migration_guard import faults
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
-from migration_guard.db.lock import Lock
-from migration_guard.diagnose import diagnose_text, primary
-from migration_guard.diagnose.failure import Failure
+from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
-from migration_guard.recovery import plan
-from migration_guard.recovery.context import Context
-from migration_guard.recovery.steps import StepFailed
+from migration_guard.recovery import journal
 from migration_guard.report.model import Attempt, Report
 from migration_guard.runtime import child
 from migration_guard.runtime.progress import Progress
-from migration_guard.settings import Settings
+
+# Diagnosis, planning, recovery and prediction are imported where they are used: a run that
+# succeeds (the common case) never needs them, and every deploy pays for what the guard imports.
+if TYPE_CHECKING:
+    from migration_guard.diagnose.failure import Failure
+    from migration_guard.settings import Settings
 
 SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN", "GH_TOKEN", "DATABASE_PASSWORD")
 NOT_RECOVERABLE = {"unknown", "unrelated"}
@@ -46,6 +48,8 @@ class Runner:
         self.secrets = [self.env[k] for k in SECRET_ENV if self.env.get(k)]
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
+        self.lock: Lock | None = None
+        self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
     def _target(self, framework: Framework):
@@ -62,22 +66,45 @@ class Runner:
     def run(self) -> Report:
         began = time.monotonic()
         lock = None
+        self.phase = "starting"
         try:
             self._check_command()
             framework = detect(self.argv, self.cwd, self.settings.framework)
+            framework.env = self.env  # tools that are asked in a subprocess (Django) need the user's env
             self.report.framework = framework.name
             url = self._target(framework)
             engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
+            framework.prepare()
             lock = Lock(engine)
+            self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
             self.report.lock_wait_s = round(lock.waited_s, 3)
+            for note in journal.left_open(engine):
+                self.report.notes.append(note)
+                self.progress.say(note)
+            faults.point("after-lock")
+            orphans = end_orphans(engine)
+            if orphans:
+                note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
+                        "their transactions rolled back")
+                self.report.notes.append(note)
+                self.progress.say(note)
+            if urls.dialect_of(url) == "postgresql":
+                self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
             if lock.waited_s >= 0.5:
                 self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
                                   "state again")
+            self.lock = lock
             self._guarded(framework, engine, urls.dialect_of(url))
+            if any(a.applied for a in self.report.actions):
+                journal.close(engine, self.run_id)
+        except Interrupted as stop:
+            if not self.report.summary.startswith("Stopped"):
+                self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
+            raise
         finally:
             if lock is not None:
                 lock.release()
@@ -111,7 +138,9 @@ class Runner:
         acted_on: set = set()
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
-            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event)
+            self.phase = f"attempt {number} ran the command"
+            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event,
+                               grace=self.settings.stop_grace)
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
             self.report.attempts.append(attempt)
@@ -119,16 +148,30 @@ class Runner:
             if result.signalled:
                 self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
                 self.report.notes.append(f"signal {result.signalled} was passed on to the command")
+                ended = end_sessions(engine, self.progress.backends)
+                if ended:
+                    self.report.notes.append(f"ended {ended} server session(s) the stopped command left running; "
+                                             "their transactions rolled back")
                 raise Interrupted(result.signalled)
             if result.exit_code == 0:
                 status = "recovered" if self.report.actions else "succeeded"
                 self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
                 return
+            from migration_guard.recovery import plan
+            from migration_guard.recovery.context import Context
+
             failure = self._failure(result)
+            faults.point("after-diagnose")
             attempt.failure = failure
             self.report.failures.append(failure)
             self.progress.say(f"attempt {number} failed: {failure.kind}"
                               f"{' on ' + _object(failure) if _object(failure) else ''}")
+            if not self.lock.held():
+                self._finish("failed", "Failed: the connection holding the migration lock was lost (a server "
+                             "restart or a cut connection); the guard acts on nothing it no longer holds. Deploy "
+                             "again: the next run reads the state afresh.")
+                self.progress.say("the migration lock was lost with its connection: stopping without acting")
+                return
             mismatch = self._other_database(engine)
             if mismatch:
                 self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
@@ -153,17 +196,27 @@ class Runner:
             acted_on.add((failure.kind,))
             if not self._apply(decision, ctx, child_plan):
                 return
+            pending = framework.pending(engine) or []
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:
+        from migration_guard.recovery.steps import StepFailed
+
         for step in decision.steps:
             action = step.action
             action.id = self._action_id()
+            self.phase = f"applying recovery {action.kind} (rolled back if it had not committed)"
             self.progress.say(f"recovery {action.kind} on {action.target}:")
             for line in action.evidence:
                 self.progress.say(f"    {line}")
             try:
+                if step.changes_database:
+                    journal.record(ctx.engine, self.run_id, action, "applying")
+                    faults.point("before-apply")
                 step.apply(ctx, child_plan)
+                faults.point("after-apply")
+                if step.changes_database:
+                    journal.record(ctx.engine, self.run_id, action, "applied")
             except StepFailed as exc:
                 self.report.actions.append(action)
                 self._finish("failed", f"Recovery step {action.kind} failed: {exc}")
@@ -178,9 +231,15 @@ class Runner:
             action.applied = True
             self.report.actions.append(action)
         ctx.refresh()
+        faults.point("before-rerun")
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:
+        from migration_guard import preflight
+        from migration_guard.diagnose.failure import Failure
+        from migration_guard.recovery import plan
+        from migration_guard.recovery.context import Context
+
         ctx = Context(Failure("unknown"), engine, dialect, framework, pending, self.env, self.settings)
         predicted = preflight.predict(ctx)
         self.report.predicted = predicted
@@ -204,9 +263,15 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:
+        from migration_guard.diagnose import diagnose_text, primary
+        from migration_guard.diagnose.failure import Failure
+        from migration_guard.diagnose.structured import from_driver
+
         failure = primary(diagnose_text(result.output)) or Failure(
             "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
         event = self.progress.failed_event
+        if event and failure.kind == "unknown":
+            failure = from_driver(event, self.report.database.get("dialect") or "") or failure
         if event:
             failure.revision = failure.revision or event.get("revision")
             if event.get("statement"):

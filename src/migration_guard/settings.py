@@ -28,6 +28,7 @@ class Settings:
     lock_timeout: float = 600.0
     connect_timeout: float = 30.0
     max_attempts: int = 5
+    stop_grace: float = 30.0  # seconds a stopped command gets before it is killed
     github: bool = True
 
 

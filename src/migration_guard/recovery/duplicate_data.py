@@ -77,12 +77,23 @@ def read_key(ctx) -> tuple[UniqueKey | None, str | None]:
 class Dedupe(Step):
     plan: quarantine.Plan | None = None
     session: quarantine.Session | None = None  # open, holding the lock, when decide looked under it
+    changes_database = True
 
     def apply(self, ctx, plan: dict) -> None:
+        from sqlalchemy import inspect, update
+
+        from migration_guard.recovery import journal
+
         session = self.session or quarantine.Session(ctx.engine, ctx.catalog, self.plan, lock=True)
         self.session = None
+        # The journal says 'applied' in the dedupe's own transaction: a kill just after the commit is
+        # then reported as what it is, not as rolled back.
+        also = []
+        if inspect(ctx.engine).has_table(journal.NAME):
+            also.append(update(journal.journal).where(journal.journal.c.action_id == self.action.id)
+                        .values(state="applied", updated_at=journal._now()))
         try:
-            outcome = session.commit_dedupe(self.action.id)
+            outcome = session.commit_dedupe(self.action.id, also)
         except quarantine.Abort as exc:
             raise StepFailed(str(exc)) from None
         with ctx.engine.connect() as conn:
@@ -264,7 +275,7 @@ def predict(ctx, statement: str, revision: str, earlier: list[str]) -> Failure |
     if key.name and (ctx.catalog.index(key.name, live.schema) or ctx.catalog.constraint(live.name, key.name,
                                                                                          live.schema)):
         return None  # an 'already exists' failure, not this one
-    if any(_writes(s, live.name) for s in earlier):
+    if any(_writes(s, live.name, ctx.dialect) for s in earlier):
         return None
     key.bind(live)
     with ctx.engine.connect() as conn:
@@ -280,15 +291,34 @@ def predict(ctx, statement: str, revision: str, earlier: list[str]) -> Failure |
                    f"row(s) in {live.name} for {key.what} {key.name or ''} {key.describe()}")
 
 
-def _writes(statement: str, table: str) -> bool:
-    """Does this statement change rows of `table` (or run code that might)?"""
-    from pglast import ast
+def _writes(statement: str, table: str, dialect: str) -> bool:
+    """Could this statement change rows of `table` (a write to it, code, or SQL that does not parse)?"""
+    if dialect == "postgresql":
+        from pglast import ast
 
-    from migration_guard.operations import postgresql as pg
+        from migration_guard.operations import postgresql as pg
 
-    for node in pg.parse(statement):
-        if isinstance(node, (ast.DoStmt, ast.CallStmt, ast.CopyStmt, ast.MergeStmt)):
+        nodes = pg.parse(statement)
+        if not nodes:
             return True
-        if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and node.relation.relname == table:
+        for node in nodes:
+            if isinstance(node, (ast.DoStmt, ast.CallStmt, ast.CopyStmt, ast.MergeStmt)):
+                return True
+            if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and node.relation.relname == table:
+                return True
+        return False
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        trees = sqlglot.parse(statement, read=dialect)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+        return True
+    for tree in trees:
+        if isinstance(tree, exp.Command):
             return True
+        if isinstance(tree, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
+            target = tree.this.find(exp.Table) if tree.this is not None else None
+            if target is None or target.name == table:
+                return True
     return False

@@ -268,8 +268,9 @@ class Session:
         width = len(key.elements)
         return Groups(int(count), int(surplus), [(tuple(r[:width]), int(r[width])) for r in rows])
 
-    def commit_dedupe(self, action_id: str) -> Outcome:
-        """Copy and delete, check the counts, commit. Raises Abort (rolled back) when a count disagrees."""
+    def commit_dedupe(self, action_id: str, also=()) -> Outcome:
+        """Copy and delete, check the counts, run `also` (statements to commit with it), commit. Raises
+        Abort (rolled back) when a count disagrees."""
         try:
             for statement in self.builder.create_quarantine():
                 self.conn.execute(text(statement))
@@ -293,6 +294,8 @@ class Session:
                         raise Abort(f"{result.rowcount} references repointed where {repointed[name]} were "
                                     f"recorded ({name}): rolled back, nothing changed")
                     repointed[name] = result.rowcount
+            for statement in also:
+                self.conn.execute(statement)
             self.tx.commit()
             return Outcome(moved or 0, repointed, list(self.statements))
         finally:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -50,7 +51,7 @@ def child_env(env: dict, plan_file: str | None) -> dict:
 
 
 def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[str],
-        on_event: Callable[[dict], None], echo=None) -> ChildResult:
+        on_event: Callable[[dict], None], echo=None, grace: float = 30.0) -> ChildResult:
     echo = echo or sys.stdout
     plan_file = None
     if plan and plan.get("skip"):
@@ -60,14 +61,16 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
     began = time.monotonic()
     try:
         try:
+            # Its own process group, so a stop reaches `sh -c` wrappers' children too.
             proc = subprocess.Popen(argv, cwd=cwd, env=child_env(env, plan_file), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
         except FileNotFoundError:
             raise UsageError(f"command not found: {argv[0]}") from None
         except PermissionError:
             raise UsageError(f"command is not executable: {argv[0]}") from None
         received: list[int] = []
-        with _forward_signals(proc, received):
+        with _forward_signals(proc, received, grace):
             kept, events = _pump(proc, secrets, on_event, echo)
             code = proc.wait()
         return ChildResult(code, "".join(kept), events, time.monotonic() - began,
@@ -76,6 +79,17 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
         if plan_file:
             with contextlib.suppress(OSError):
                 os.unlink(plan_file)
+
+
+def _die_with_parent() -> None:
+    """Linux: the command is killed if the guard dies. Otherwise a guard killed with SIGKILL would
+    release its lock (the server ends its session) while its migration went on, and the next
+    replica would migrate beside it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _pump(proc, secrets, on_event, echo) -> tuple[deque, list[dict]]:
@@ -109,12 +123,23 @@ def _pump(proc, secrets, on_event, echo) -> tuple[deque, list[dict]]:
 
 
 @contextlib.contextmanager
-def _forward_signals(proc, received: list[int]):
-    """A platform stopping the deploy signals the guard; the migration must hear it too."""
+def _forward_signals(proc, received: list[int], grace: float):
+    """A platform stopping the deploy signals the guard; the migration must hear it too. A child that
+    does not stop within `grace` seconds is killed, so the guard can still release its lock and report
+    before the platform's own kill arrives."""
+    timers: list[threading.Timer] = []
+
+    def send(signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signum)
+
     def forward(signum, _frame):
         received.append(signum)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
+        send(signum)
+        if not timers:
+            timers.append(threading.Timer(grace, send, (signal.SIGKILL,)))
+            timers[0].daemon = True
+            timers[0].start()
 
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -123,5 +148,7 @@ def _forward_signals(proc, received: list[int]):
     try:
         yield
     finally:
+        for timer in timers:
+            timer.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

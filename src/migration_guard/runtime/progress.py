@@ -18,9 +18,11 @@ class Progress:
         self.timings: list[RevisionTiming] = []
         self.skipped: list[str] = []
         self.connected: list[dict] = []
+        self.backends: list[int] = []
         self.failed_event: dict | None = None
         self.attempt = 1
         self._started: dict[str, float] = {}
+        self._docs: dict[str, str] = {}
         self._count = 0
 
     def say(self, text: str) -> None:
@@ -43,12 +45,13 @@ class Progress:
         if kind == "start":
             self._count += 1
             self._started[rev] = time.monotonic()
+            self._docs[rev] = event.get("doc") or ""
             self.say(f"{self._position(rev)} {rev} {event.get('doc') or ''}".rstrip())
         elif kind in ("end", "fail"):
             ok = kind == "end"
             seconds = float(event.get("seconds") or 0.0)
-            self.timings.append(RevisionTiming(rev, status="ok" if ok else "failed", duration_s=seconds,
-                                               attempt=self.attempt))
+            self.timings.append(RevisionTiming(rev, self._docs.get(rev, ""), status="ok" if ok else "failed",
+                                               duration_s=seconds, attempt=self.attempt))
             tail = "" if ok else f" ({event.get('error', 'error').rsplit('.', 1)[-1]})"
             self.say(f"{self._position(rev)} {rev} ... {'ok' if ok else 'failed'} {seconds:.1f}s{tail}")
             if not ok:
@@ -59,5 +62,7 @@ class Progress:
             self.say(f"    skipped in {rev}, already satisfied: {statement[:200]}")
         elif kind == "connect":
             self.connected.append(event)
+        elif kind == "backend":
+            self.backends.append(int(event.get("pid") or 0))
         elif kind == "warning":
             self.say(f"warning: {event.get('message')}")
