@@ -6,8 +6,8 @@ the guard, then reads the database back: rows kept + rows quarantined == rows be
 the one the policy names, the constraint exists, no other table lost a row, and `restore` brings the
 table back to its exact earlier content once no constraint forbids it.
 
-The Enroll(user, course) story is Django's `unique_together = [("user", "course")]`; Django support
-is not on main yet, so it runs here through Alembic with the tables and constraint names Django makes.
+The Enroll(user, course) tables here are the ones Django makes, driven through Alembic; the same
+story through `manage.py migrate` is in test_pg_django_dedupe.py.
 """
 
 from __future__ import annotations
