@@ -281,6 +281,30 @@ def test_partial_expression_index_dedupes_only_the_rows_it_covers_and_masks_emai
     assert_deduped(pg_url, "accounts", before, report["actions"][0], removed)
 
 
+def test_a_failed_concurrent_build_leaves_an_invalid_index_that_the_dedupe_replaces(tmp_path, pg_url):
+    revs = [ENROLL[0], Rev("s2", "unique index, concurrently", """
+        with op.get_context().autocommit_block():
+            op.create_index("uq_enroll_user_course", "school_enroll", ["user_id", "course_id"], unique=True,
+                            postgresql_concurrently=True)
+    """)]
+    project = alembic_project(tmp_path / "school", revs)
+    env = {"DATABASE_URL": pg_url}
+    bare(project, [tool("alembic"), "upgrade", "s1"], env)
+    execute(pg_url, *ENROLL_ROWS)
+    before = content(pg_url, "school_enroll")
+
+    proc, report = guard(project, UPGRADE, env, "--dedupe", "keep-oldest")
+
+    assert proc.returncode == 0, proc.stderr
+    # Not the INVALID leftover of the first, failed build: a valid index that enforces the key.
+    assert rows(pg_url, "SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = "
+                        "'uq_enroll_user_course'::regclass") == [(True, True)]
+    action = report["actions"][0]
+    assert "INVALID" in " ".join(action["evidence"])
+    assert "CREATE UNIQUE INDEX uq_enroll_user_course" in action["recorded"]["dropped_invalid_index"]
+    assert_deduped(pg_url, "school_enroll", before, action, {3, 4, 7})
+
+
 # -- duplicates that other tables reference ----------------------------------------------------
 def referenced(on_delete: str) -> list[Rev]:
     return [ENROLL[0], Rev("s2", "grades and enroll unique", f"""

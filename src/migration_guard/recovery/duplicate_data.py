@@ -126,10 +126,12 @@ def decide(ctx) -> Decision:
     if missing:
         return Decision.refuse(f.kind, f"the key names column(s) {', '.join(missing)} that table {live.name} "
                                "does not have (yet): the duplicates come from this revision's own steps")
-    if key.name and (catalog.index(key.name, live.schema) or catalog.constraint(live.name, key.name, live.schema)):
+    prep = ctx.engine.dialect.identifier_preparer
+    leftover = _invalid_index(ctx, key, live) if ctx.dialect == "postgresql" else None
+    if leftover is None and key.name and (catalog.index(key.name, live.schema)
+                                          or catalog.constraint(live.name, key.name, live.schema)):
         return Decision.refuse(f.kind, f"{key.what} {key.name} already exists on {live.name}: rows cannot "
                                "collide on it, so the failure is not what it seems")
-    prep = ctx.engine.dialect.identifier_preparer
     where = f"{key.what} {key.name + ' ' if key.name else ''}{key.describe()}"
     human = [duplicates.groups_sql(prep, catalog, key)]
     if ctx.dialect != "postgresql":
@@ -148,7 +150,7 @@ def decide(ctx) -> Decision:
                                [f"name one of: {', '.join(live.columns)}"], human)
     policy = ctx.settings.dedupe if ctx.settings.dedupe != "off" else "keep-oldest"
     plan = quarantine.Plan(key, pk, policy, order, quarantine.references_to(catalog, live.name, live.schema),
-                           bool(ctx.settings.dedupe_repoint))
+                           bool(ctx.settings.dedupe_repoint), leftover)
     with ctx.engine.connect() as conn:
         hooks = list(conn.execute(_DELETE_HOOKS, {"rel": duplicates.qualified(prep, live.name, live.schema)})
                      .scalars())
@@ -167,6 +169,26 @@ def decide(ctx) -> Decision:
     else:
         decision.steps[0].session = session
     return decision
+
+
+_INVALID = text("""
+SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname = :name AND n.nspname = :schema AND i.indrelid = CAST(:rel AS regclass)
+""")
+
+
+def _invalid_index(ctx, key: UniqueKey, live) -> tuple[str, str] | None:
+    """A failed CREATE UNIQUE INDEX CONCURRENTLY leaves its index behind, INVALID: (SQL name, definition)."""
+    if not key.name:
+        return None
+    prep = ctx.engine.dialect.identifier_preparer
+    with ctx.engine.connect() as conn:
+        row = conn.execute(_INVALID, {"name": key.name, "schema": live.schema,
+                                      "rel": duplicates.qualified(prep, live.name, live.schema)}).first()
+    if row is None or row[0]:
+        return None
+    return duplicates.qualified(prep, key.name, live.schema), row[1]
 
 
 def _indexed(catalog, ref: quarantine.Reference) -> bool:
@@ -214,6 +236,10 @@ def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, ho
             facts.append(f"{' and '.join(spared)} never collide in this index and are left alone")
     referenced = [r for r in plan.references if r.rows]
     facts.append(f"kept in each group: {plan.kept_words()}")
+    if plan.invalid_index:
+        facts.append(f"index {key.name} is left INVALID by the failed CREATE INDEX CONCURRENTLY "
+                     f"(`{plan.invalid_index[1]}`): it enforces nothing and holds no data; it is dropped in the "
+                     "same transaction so that the migration builds it again (its definition is recorded here)")
     for ref in plan.references:
         if not _indexed(ctx.catalog, ref):
             facts.append(f"{ref.table}.{', '.join(ref.columns)} has no index: PostgreSQL reads {ref.table} once "
@@ -258,6 +284,8 @@ def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, ho
                     recorded={"key": key.describe(), "groups": groups.count, "surplus": groups.surplus,
                               "policy": plan.policy, "order": plan.order_column or ", ".join(pk),
                               "statement": statement})
+    if plan.invalid_index:
+        action.recorded["dropped_invalid_index"] = plan.invalid_index[1]
     return Decision([Dedupe(action, plan=plan)])
 
 

@@ -78,6 +78,7 @@ class Plan:
     order_column: str | None = None
     references: list[Reference] = field(default_factory=list)
     repoint: bool = False
+    invalid_index: tuple[str, str] | None = None  # (SQL name, definition) left by a failed CONCURRENTLY build
 
     def kept_words(self) -> str:
         first = "smallest" if self.policy == "keep-oldest" else "largest"
@@ -197,6 +198,8 @@ class Builder:
                 f"UPDATE {child} c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr')} "
                 f"JOIN {src} kr ON {self._kept(p)} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}",
                 {}, f"ref:{ref.name}"))
+        if p.invalid_index:
+            out.append((f"DROP INDEX {p.invalid_index[0]}", {}, None))
         for ref in p.references:
             # Nothing may point at a row about to go: a CASCADE would delete it, SET NULL change it.
             out.append((f"SELECT count(*) FROM {self.referencing(p, ref)}", {}, "zero"))
