@@ -3,9 +3,11 @@ already collide (PG 23505 "could not create unique index ... Key (a, b)=(1, 2) i
 
 Evidence rule:
 - the key is read from the failing statement itself (the child's hook captured it; else the pending
-  statement that builds the named index), parsed by PostgreSQL's parser: its columns and expressions,
-  its WHERE predicate, NULLS NOT DISTINCT. The catalog must show the table with every key column,
-  and no index or constraint of that name yet;
+  statement that builds the named index), parsed by PostgreSQL's parser (its columns and expressions,
+  its WHERE predicate, NULLS NOT DISTINCT), or by sqlglot on MySQL/MariaDB and SQLite, or, for a SQLite
+  batch-mode copy, from the columns SQLite's own message names. The catalog must show the table with
+  every key column, and no valid index or constraint of that name yet (a failed CREATE INDEX
+  CONCURRENTLY leaves an INVALID one: it is dropped with the dedupe, its definition recorded);
 - the table must have a primary key: it tells the rows of a group apart, and says which is oldest
   (or a column named with --dedupe-order does, ties broken by the primary key);
 - grouping the live rows by that exact key (rows the predicate covers; rows with a NULL in the key
@@ -16,8 +18,9 @@ Evidence rule:
   the group in the same transaction, each old value recorded in the quarantine for `restore`;
 - a user DELETE trigger or rule on the table would run code the guard cannot see: refuse.
 Then, with --dedupe keep-oldest|keep-newest, in one transaction (quarantine.py): every surplus row is
-copied to the quarantine and deleted by one statement, and the revision runs again. With --dedupe off
-(the default): refuse, list the groups, and give the SQL a human could run.
+copied to the quarantine and deleted, and the revision runs again. With --dedupe off (the default):
+refuse, list the groups, and give the SQL a human could run. On MySQL/MariaDB, whose DDL commits
+as it goes, the groups are found and shown and no row is changed.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from migration_guard.recovery.steps import Decision, Step, StepFailed
 from migration_guard.report.model import Action
 
 KINDS = {"duplicate_data"}
-DIALECTS = {"postgresql", "mysql", "sqlite"}  # dedupe on PostgreSQL; on the others, find and explain
+DIALECTS = {"postgresql", "mysql", "sqlite"}  # dedupe where quarantine.DIALECTS; MySQL: find and explain
 BATCH_PREFIX = "_alembic_tmp_"  # Alembic's batch mode copies a SQLite table into _alembic_tmp_<table>
 
 _DELETE_HOOKS = text("""
@@ -43,6 +46,9 @@ SELECT 'trigger ' || t.tgname FROM pg_trigger t
 UNION ALL
 SELECT 'rule ' || r.rulename FROM pg_rewrite r WHERE r.ev_class = CAST(:rel AS regclass) AND r.ev_type = '4'
 """)
+
+
+_SQLITE_TRIGGERS = text("SELECT 'trigger ' || name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t")
 
 
 def applies(ctx) -> bool:
@@ -134,7 +140,7 @@ def decide(ctx) -> Decision:
                                "collide on it, so the failure is not what it seems")
     where = f"{key.what} {key.name + ' ' if key.name else ''}{key.describe()}"
     human = [duplicates.groups_sql(prep, catalog, key)]
-    if ctx.dialect != "postgresql":
+    if ctx.dialect not in quarantine.DIALECTS:
         return _explain_only(ctx, key, where, human)
     pk = duplicates.primary_key(catalog, live.name, live.schema)
     if not pk:
@@ -152,11 +158,16 @@ def decide(ctx) -> Decision:
     plan = quarantine.Plan(key, pk, policy, order, quarantine.references_to(catalog, live.name, live.schema),
                            bool(ctx.settings.dedupe_repoint), leftover)
     with ctx.engine.connect() as conn:
-        hooks = list(conn.execute(_DELETE_HOOKS, {"rel": duplicates.qualified(prep, live.name, live.schema)})
-                     .scalars())
-    # Acting: look at the rows under the lock that the dedupe then commits under, so the groups and
-    # references reported are exactly the rows moved. Otherwise only read.
+        if ctx.dialect == "postgresql":
+            hooks = list(conn.execute(_DELETE_HOOKS, {"rel": duplicates.qualified(prep, live.name, live.schema)})
+                         .scalars())
+        else:  # SQLite: any trigger on the table (its text says when it fires; the guard does not guess)
+            hooks = list(conn.execute(_SQLITE_TRIGGERS, {"t": live.name}).scalars())
+    # Acting on PostgreSQL: look at the rows under the lock that the dedupe then commits under, so the
+    # groups and references reported are exactly the rows moved. SQLite's lock is the whole database's,
+    # which the run's own bookkeeping needs before the dedupe: there the dedupe counts again under it.
     acting = ctx.settings.dedupe != "off" and not ctx.settings.dry_run and not hooks
+    acting = acting and ctx.dialect == "postgresql"
     try:
         session = quarantine.Session(ctx.engine, catalog, plan, lock=acting)
     except OperationalError as exc:
@@ -199,7 +210,7 @@ def _indexed(catalog, ref: quarantine.Reference) -> bool:
 
 
 def _explain_only(ctx, key: UniqueKey, where: str, human: list[str]) -> Decision:
-    """MySQL/MariaDB and SQLite: the groups are found and shown, the rows are left to a human."""
+    """MySQL/MariaDB: the groups are found and shown, the rows are left to a human."""
     f = ctx.failure
     with ctx.engine.connect() as conn:
         groups = duplicates.find_groups(conn, ctx.catalog, key)
@@ -208,8 +219,8 @@ def _explain_only(ctx, key: UniqueKey, where: str, human: list[str]) -> Decision
                                "from the revision's own data steps (or were removed since)",
                                ["read the revision's data steps before the unique key"], human)
     return Decision.refuse(f.kind, f"{groups.count} duplicate group(s) ({groups.surplus} surplus row(s)) in "
-                           f"{key.table} block {where}; the guard dedupes on PostgreSQL only so far, so nothing "
-                           "was changed", [*(f"e.g. {line}" for line in groups.sample_lines(key)),
+                           f"{key.table} block {where}; the guard dedupes on PostgreSQL and SQLite only so far, "
+                           "so nothing was changed", [*(f"e.g. {line}" for line in groups.sample_lines(key)),
                                            "decide which row of each group to keep and remove the others by "
                                            "hand (the SQL below lists every group); keep a copy of what you "
                                            "remove"], human)
@@ -242,8 +253,8 @@ def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, ho
                      "same transaction so that the migration builds it again (its definition is recorded here)")
     for ref in plan.references:
         if not _indexed(ctx.catalog, ref):
-            facts.append(f"{ref.table}.{', '.join(ref.columns)} has no index: PostgreSQL reads {ref.table} once "
-                         "for each removed row to check the foreign key, which is slow on a large table")
+            facts.append(f"{ref.table}.{', '.join(ref.columns)} has no index: the database reads {ref.table} "
+                         "once for each removed row to check the foreign key, which is slow on a large table")
     for ref in referenced:
         facts.append(f"{ref.rows} row(s) of {ref.label} reference surplus rows")
     human = human + quarantine.human_sql(ctx.engine, ctx.catalog, plan, "manual-dedupe")

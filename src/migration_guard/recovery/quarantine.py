@@ -20,6 +20,8 @@ atomic).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -32,7 +34,7 @@ TABLE = "migration_guard_quarantine"
 LOCK_TIMEOUT = "10s"
 _ON_DELETE = re.compile(r"ON DELETE (CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION)", re.I)
 
-_CREATE = """CREATE TABLE IF NOT EXISTS {table} (
+_CREATE = {"postgresql": """CREATE TABLE IF NOT EXISTS {table} (
     id bigserial PRIMARY KEY,
     action_id varchar(64) NOT NULL,
     entry varchar(16) NOT NULL,
@@ -42,7 +44,18 @@ _CREATE = """CREATE TABLE IF NOT EXISTS {table} (
     kept_key json,
     quarantined_at timestamptz NOT NULL DEFAULT now(),
     restored_at timestamptz
-)"""
+)""", "sqlite": """CREATE TABLE IF NOT EXISTS {table} (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action_id TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    source_schema TEXT,
+    source_table TEXT NOT NULL,
+    row_data TEXT NOT NULL,
+    kept_key TEXT,
+    quarantined_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+    restored_at TEXT
+)"""}
+DIALECTS = set(_CREATE)  # where the guard dedupes; MySQL/MariaDB: groups are shown, rows left alone
 # No index on action_id: it would cost a fifth of a large dedupe's time, and only `restore` (rare)
 # looks rows up by action, with one scan.
 
@@ -112,12 +125,28 @@ class Builder:
         self.prep = prep
         self.catalog = catalog
         self.q = prep.quote
+        self.pg = catalog.dialect == "postgresql"
+        self.json = "json_build_object" if self.pg else "json_object"
 
     def quarantine(self) -> str:
         return self.q(TABLE)
 
     def create_quarantine(self) -> list[str]:
-        return [_CREATE.format(table=self.quarantine())]
+        return [_CREATE[self.catalog.dialect].format(table=self.quarantine())]
+
+    def row_json(self, alias: str, table: str, schema: str | None) -> tuple[str, dict]:
+        """The whole row as JSON: PostgreSQL's to_json keeps every type's text form; SQLite's values
+        are integers, reals, text and NULL, each of which JSON holds (a BLOB makes json_object fail,
+        and the transaction roll back)."""
+        if self.pg:
+            return f"to_json({alias})", {}
+        live = self.catalog.table(table, schema)
+        params = {f"col{i}": c for i, c in enumerate(live.columns)}
+        # A real goes in with 17 digits (json_object would keep 15, and lose some doubles).
+        pairs = ", ".join(f"CAST(:col{i} AS text), CASE typeof({alias}.{self.q(c)}) WHEN 'real' THEN "
+                          f"json(printf('%!.17g', {alias}.{self.q(c)})) ELSE {alias}.{self.q(c)} END"
+                          for i, c in enumerate(live.columns))
+        return f"json_object({pairs})", params
 
     def source(self, key: UniqueKey) -> str:
         return relation(self.prep, self.catalog, key.table, key.schema)
@@ -157,10 +186,14 @@ class Builder:
     def _json(self, alias: str, columns: list[str], prefix: str) -> tuple[str, dict]:
         params = {f"{prefix}{i}": c for i, c in enumerate(columns)}
         pairs = ", ".join(f"CAST(:{prefix}{i} AS text), {alias}.{self.q(c)}" for i, c in enumerate(columns))
-        return f"json_build_object({pairs})", params
+        return f"{self.json}({pairs})", params
 
     def prepare(self, p: Plan, lock: bool) -> list[tuple[str, dict]]:
-        """From the start of the transaction to the surplus set, computed once."""
+        """From the start of the transaction to the surplus set, computed once. (SQLite: the Session's
+        BEGIN IMMEDIATE takes the database's write lock.)"""
+        if not self.pg:
+            return [(f"DROP TABLE IF EXISTS temp.{SURPLUS}", {}),
+                    (f"CREATE TEMP TABLE {SURPLUS} AS {self.surplus(p)}", {})]
         locked = [qualified(self.prep, p.key.table, p.key.schema)]
         locked += [qualified(self.prep, r.table, r.schema) for r in p.references]
         out = [(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'", {})]
@@ -188,14 +221,14 @@ class Builder:
             params = {"rschema": ref.schema, "rtable": ref.table, "rname": ref.name, **pk_params, **old_params}
             out.append((
                 f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
-                f"SELECT :action_id, 'reference', :rschema, :rtable, json_build_object('constraint', "
-                f"CAST(:rname AS text), 'key', {pk_json}, 'old', {old_json}, 'new', json_build_object({new_pairs})), "
+                f"SELECT :action_id, 'reference', :rschema, :rtable, {self.json}('constraint', "
+                f"CAST(:rname AS text), 'key', {pk_json}, 'old', {old_json}, 'new', {self.json}({new_pairs})), "
                 f"NULL FROM {self.referencing(p, ref)}", params, f"ref:{ref.name}"))
             sets = ", ".join(f"{self.q(c)} = kr.{self.q(rc)}" for c, rc in zip(ref.columns, ref.ref_columns,
                                                                               strict=True))
             child = relation(self.prep, self.catalog, ref.table, ref.schema)
             out.append((
-                f"UPDATE {child} c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr')} "
+                f"UPDATE {child} AS c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr')} "
                 f"JOIN {src} kr ON {self._kept(p)} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}",
                 {}, f"ref:{ref.name}"))
         if p.invalid_index:
@@ -203,17 +236,31 @@ class Builder:
         for ref in p.references:
             # Nothing may point at a row about to go: a CASCADE would delete it, SET NULL change it.
             out.append((f"SELECT count(*) FROM {self.referencing(p, ref)}", {}, "zero"))
-        kept_key = "json_build_object(" + ", ".join(f"CAST(:pkname{i} AS text), gone.mg_k{i}"
-                                                    for i in range(len(p.pk))) + ")"
+        alias = "gone" if self.pg else "s"
+        kept_key = f"{self.json}(" + ", ".join(f"CAST(:pkname{i} AS text), {alias}.mg_k{i}"
+                                               for i in range(len(p.pk))) + ")"
         kept_params = {f"pkname{i}": c for i, c in enumerate(p.pk)}
-        pk_match = self._join("t", p.pk, "s", [f"mg_s{i}" for i in range(len(p.pk))])
-        # One statement deletes each surplus row and copies it, whole, to the quarantine.
+        where = {"schema": p.key.schema, "table": p.key.table, **kept_params}
+        surplus_ids = [f"mg_s{i}" for i in range(len(p.pk))]
+        pk_match = self._join("t", p.pk, "s", surplus_ids)
+        if self.pg:
+            # One statement deletes each surplus row and copies it, whole, to the quarantine.
+            out.append((
+                f"WITH gone AS (DELETE FROM {src} t USING {SURPLUS} s WHERE {pk_match} RETURNING t AS mg_row, "
+                f"{', '.join(f's.mg_k{i}' for i in range(len(p.pk)))}) "
+                f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
+                f"SELECT :action_id, 'row', :schema, :table, to_json(gone.mg_row), {kept_key} FROM gone",
+                where, "surplus"))
+            return out
+        row, row_params = self.row_json("t", p.key.table, p.key.schema)
         out.append((
-            f"WITH gone AS (DELETE FROM {src} t USING {SURPLUS} s WHERE {pk_match} RETURNING t AS mg_row, "
-            f"{', '.join(f's.mg_k{i}' for i in range(len(p.pk)))}) "
             f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
-            f"SELECT :action_id, 'row', :schema, :table, to_json(gone.mg_row), {kept_key} FROM gone",
-            {"schema": p.key.schema, "table": p.key.table, **kept_params}, "surplus"))
+            f"SELECT :action_id, 'row', :schema, :table, {row}, {kept_key} FROM {src} t JOIN {SURPLUS} s "
+            f"ON {pk_match} ORDER BY {', '.join(f't.{self.q(c)}' for c in p.pk)}", {**where, **row_params},
+            "surplus"))
+        pk = ", ".join(self.q(c) for c in p.pk)
+        out.append((f"DELETE FROM {src} WHERE ({pk}) IN (SELECT {', '.join(surplus_ids)} FROM {SURPLUS})", {},
+                    "surplus"))
         return out
 
 
@@ -228,6 +275,8 @@ class Outcome:
 
 
 def quarantine_name(conn) -> str:
+    if conn.dialect.name != "postgresql":
+        return TABLE
     schema = conn.execute(text("SELECT current_schema()")).scalar()
     return f"{schema}.{TABLE}" if schema else TABLE
 
@@ -244,9 +293,10 @@ class Session:
         self.plan = plan
         self.builder = Builder(engine.dialect.identifier_preparer, catalog)
         self.statements: list[str] = []
+        self.tx = None
         self.conn = engine.connect()
         try:
-            self.tx = self.conn.begin()
+            self.tx = _begin(self.conn, lock)
             for sql, params in self.builder.prepare(plan, lock):
                 self.conn.execute(text(sql), params)
                 self.statements.append(sql)
@@ -261,7 +311,9 @@ class Session:
     def _groups(self, sample: int = SAMPLE) -> Groups:
         key, p = self.plan.key, self.plan
         kept = ", ".join(f"mg_k{i}" for i in range(len(p.pk)))
-        surplus, count = self.conn.execute(text(f"SELECT count(*), count(DISTINCT ({kept})) FROM {SURPLUS}")).one()
+        surplus, count = self.conn.execute(text(
+            f"SELECT (SELECT count(*) FROM {SURPLUS}), (SELECT count(*) FROM (SELECT DISTINCT {kept} FROM {SURPLUS}) k)"
+        )).one()
         if not surplus:
             return Groups(0, 0)
         aliases = ", ".join(f"mg_v{i}" for i in range(len(key.elements)))
@@ -285,7 +337,7 @@ class Session:
                 self.statements.append(sql)
                 if expect == "surplus":
                     moved = result.rowcount
-                    if moved != self.groups.surplus:
+                    if moved != self.groups.surplus:  # each of the copy and the delete, when they are two
                         raise Abort(f"{moved} rows moved where {self.groups.surplus} were counted: rolled back, "
                                     "nothing changed")
                 elif expect == "zero" and (left := result.scalar()):
@@ -299,15 +351,35 @@ class Session:
                     repointed[name] = result.rowcount
             for statement in also:
                 self.conn.execute(statement)
-            self.tx.commit()
+            _commit(self.conn, self.tx)
             return Outcome(moved or 0, repointed, list(self.statements))
         finally:
             self.close()
 
     def close(self) -> None:
         if self.conn is not None:
+            if self.tx is None:  # SQLite, BEGIN by hand
+                with contextlib.suppress(Exception):
+                    self.conn.exec_driver_sql("ROLLBACK")
             self.conn.close()  # rolls back whatever was not committed
             self.conn = None
+
+
+def _begin(conn, lock: bool):
+    """PostgreSQL: a transaction (the LOCK comes next). SQLite: BEGIN IMMEDIATE, by hand (the driver
+    would start a deferred one), which takes the database's write lock for the whole dedupe."""
+    if conn.dialect.name == "postgresql":
+        return conn.begin()
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if lock else "BEGIN")
+    return None
+
+
+def _commit(conn, tx) -> None:
+    if tx is not None:
+        tx.commit()
+    else:
+        conn.exec_driver_sql("COMMIT")
 
 
 def human_sql(engine, catalog: Catalog, p: Plan, action_id: str) -> list[str]:
@@ -316,7 +388,7 @@ def human_sql(engine, catalog: Catalog, p: Plan, action_id: str) -> list[str]:
     steps = [(sql, params) for sql, params in builder.prepare(p, lock=True)]
     steps += [(sql, params) for sql, params in ((s, {}) for s in builder.create_quarantine())]
     steps += [(sql, params) for sql, params, _ in builder.finish(p)]
-    out = ["BEGIN;"]
+    out = ["BEGIN;" if builder.pg else "BEGIN IMMEDIATE;"]
     for sql, params in steps:
         bound = text(sql).bindparams(**{k: v for k, v in {"action_id": action_id, **params}.items()
                                         if f":{k}" in sql})
@@ -339,61 +411,102 @@ class Restored:
 
 
 def restore(engine, action_id: str, sample: int = 10) -> Restored:
+    """Put the action's rows back in one transaction, or change nothing and say why."""
+    with engine.connect() as conn:
+        tx = _begin(conn, lock=True)
+        done = False
+        try:
+            out = _restore(conn, action_id, sample)
+            if out.rows and not out.collisions and not out.problem:
+                _commit(conn, tx)
+                done = True
+            return out
+        finally:
+            if not done:
+                if tx is not None:
+                    tx.rollback()
+                else:
+                    conn.exec_driver_sql("ROLLBACK")
+
+
+def _restore(conn, action_id: str, sample: int) -> Restored:
+    from sqlalchemy.exc import IntegrityError
+
     from migration_guard.db.catalog import snapshot
 
-    prep = engine.dialect.identifier_preparer
+    pg = conn.dialect.name == "postgresql"
+    prep = conn.dialect.identifier_preparer
     qt = prep.quote(TABLE)
-    with engine.connect() as conn, conn.begin() as transaction:
-        catalog = snapshot(conn)
-        if catalog.table(TABLE) is None:
-            return Restored(action_id, "", problem=f"no quarantine table {TABLE} in this database")
-        groups = conn.execute(text(
-            f"SELECT entry, source_schema, source_table, count(*), max(restored_at) FROM {qt} "
-            "WHERE action_id = :id GROUP BY entry, source_schema, source_table"), {"id": action_id}).all()
-        rows = [g for g in groups if g[0] == "row"]
-        if not rows:
-            return Restored(action_id, "", problem=f"no quarantined rows for action {action_id}")
-        _, schema, table, count, restored_at = rows[0]
-        out = Restored(action_id, f"{schema}.{table}" if schema else table)
-        if restored_at is not None:
-            out.problem = f"action {action_id} was already restored at {restored_at}"
-            return out
-        live = catalog.table(table, schema)
-        if live is None:
-            out.problem = f"table {out.table} no longer exists; its rows stay in {TABLE}"
-            return out
-        target = qualified(prep, table, schema)
-        src = relation(prep, catalog, table, schema)
+    catalog = snapshot(conn)
+    if catalog.table(TABLE) is None:
+        return Restored(action_id, "", problem=f"no quarantine table {TABLE} in this database")
+    groups = conn.execute(text(
+        f"SELECT entry, source_schema, source_table, count(*), max(restored_at) FROM {qt} "
+        "WHERE action_id = :id GROUP BY entry, source_schema, source_table"), {"id": action_id}).all()
+    rows = [g for g in groups if g[0] == "row"]
+    if not rows:
+        return Restored(action_id, "", problem=f"no quarantined rows for action {action_id}")
+    _, schema, table, count, restored_at = rows[0]
+    out = Restored(action_id, f"{schema}.{table}" if schema and pg else table)
+    if restored_at is not None:
+        out.problem = f"action {action_id} was already restored at {restored_at}"
+        return out
+    live = catalog.table(table, schema)
+    if live is None:
+        out.problem = f"table {out.table} no longer exists; its rows stay in {TABLE}"
+        return out
+    target = qualified(prep, table, schema)
+    src = relation(prep, catalog, table, schema)
+    if pg:
         lock = [target] + [qualified(prep, t, s) for kind, s, t, *_ in groups if kind == "reference"]
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         conn.execute(text(f"LOCK TABLE {', '.join(dict.fromkeys(lock))} IN SHARE ROW EXCLUSIVE MODE"))
-        keys = conn.execute(text(f"SELECT json_object_keys(row_data) FROM (SELECT row_data FROM {qt} "
-                                 "WHERE action_id = :id AND entry = 'row' LIMIT 1) q"), {"id": action_id}).scalars()
-        saved = list(keys)
-        out.dropped_columns = [c for c in saved if c not in live.columns]
-        columns = [c for c in live.columns.values() if c.name in saved and not c.generated]
+    first = f"(SELECT row_data FROM {qt} WHERE action_id = :id AND entry = 'row' LIMIT 1)"
+    keys = (f"SELECT json_object_keys(row_data) FROM {first} q" if pg else
+            f"SELECT key FROM json_each({first})")
+    saved = list(conn.execute(text(keys), {"id": action_id}).scalars())
+    out.dropped_columns = [c for c in saved if c not in live.columns]
+    columns = [c for c in live.columns.values() if c.name in saved and not c.generated]
+    if pg:
         conn.execute(text(
             f"CREATE TEMP TABLE mg_restore ON COMMIT DROP AS SELECT q.id AS mg_quarantine_id, r.* FROM {qt} q "
             f"CROSS JOIN LATERAL json_populate_record(NULL::{target}, q.row_data) r "
             "WHERE q.action_id = :id AND q.entry = 'row'"), {"id": action_id})
-        out.collisions = _collisions(conn, catalog, live, prep, src, sample)
-        if out.collisions:
-            transaction.rollback()
-            return out
-        names = ", ".join(prep.quote(c.name) for c in columns)
-        override = " OVERRIDING SYSTEM VALUE" if any(c.identity == "always" for c in columns) else ""
-        out.rows = conn.execute(text(f"INSERT INTO {target} ({names}){override} SELECT {names} FROM mg_restore "
-                                     "ORDER BY mg_quarantine_id")).rowcount
-        if out.rows != count:
-            raise Abort(f"restored {out.rows} rows of {count}: rolled back, nothing changed")
-        for kind, rschema, rtable, n, _ in groups:
-            if kind != "reference":
-                continue
-            undone = _undo_references(conn, catalog, prep, qt, action_id, rschema, rtable)
-            out.references += undone
-            out.references_changed += n - undone
-        conn.execute(text(f"UPDATE {qt} SET restored_at = now() WHERE action_id = :id"), {"id": action_id})
+    else:
+        paths = {f"p{i}": _path(c.name) for i, c in enumerate(columns)}
+        picked = ", ".join(f"json_extract(q.row_data, :p{i}) AS {prep.quote(c.name)}" for i, c in enumerate(columns))
+        conn.execute(text("DROP TABLE IF EXISTS temp.mg_restore"))
+        conn.execute(text(f"CREATE TEMP TABLE mg_restore AS SELECT q.id AS mg_quarantine_id, {picked} FROM {qt} q "
+                          "WHERE q.action_id = :id AND q.entry = 'row'"), {"id": action_id, **paths})
+    out.collisions = _collisions(conn, catalog, live, prep, src, sample)
+    if out.collisions:
+        return out
+    names = ", ".join(prep.quote(c.name) for c in columns)
+    override = " OVERRIDING SYSTEM VALUE" if any(c.identity == "always" for c in columns) else ""
+    try:
+        with conn.begin_nested():
+            out.rows = conn.execute(text(f"INSERT INTO {target} ({names}){override} SELECT {names} "
+                                         "FROM mg_restore ORDER BY mg_quarantine_id")).rowcount
+    except IntegrityError as exc:
+        out.rows = 0
+        out.collisions = [f"{table} rejects them: {str(exc.orig).splitlines()[0]}"]
+        return out
+    if out.rows != count:
+        raise Abort(f"restored {out.rows} rows of {count}: rolled back, nothing changed")
+    for kind, rschema, rtable, n, _ in groups:
+        if kind != "reference":
+            continue
+        undone = _undo_references(conn, catalog, prep, qt, action_id, rschema, rtable)
+        out.references += undone
+        out.references_changed += n - undone
+    now = "now()" if pg else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    conn.execute(text(f"UPDATE {qt} SET restored_at = {now} WHERE action_id = :id"), {"id": action_id})
     return out
+
+
+def _path(name: str) -> str:
+    """A JSON path to one key, quoted (SQLite): the key may hold dots or spaces."""
+    return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _collisions(conn, catalog: Catalog, live, prep, src: str, sample: int) -> list[str]:
@@ -434,21 +547,34 @@ def _undo_references(conn, catalog: Catalog, prep, qt: str, action_id: str, sche
     left it (a reference the application changed since is left alone, and counted)."""
     child = qualified(prep, table, schema)
     live = catalog.table(table, schema)
-    records = conn.execute(text(
+    same = "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
+    record = conn.execute(text(
         f"SELECT row_data FROM {qt} WHERE action_id = :id AND entry = 'reference' AND source_table = :t "
-        "AND source_schema IS NOT DISTINCT FROM :s LIMIT 1"), {"id": action_id, "t": table, "s": schema}).scalar()
-    if live is None or records is None:
+        f"AND source_schema {same} :s LIMIT 1"), {"id": action_id, "t": table, "s": schema}).scalar()
+    if live is None or record is None:
         return 0
-    fk = list(records["old"])
-    pk = list(records["key"])
-    sets = ", ".join(f"{prep.quote(c)} = o.{prep.quote(c)}" for c in fk)
-    match = " AND ".join([f"c.{prep.quote(c)} = k.{prep.quote(c)}" for c in pk]
-                         + [f"c.{prep.quote(c)} IS NOT DISTINCT FROM n.{prep.quote(c)}" for c in fk])
+    if isinstance(record, str):
+        record = json.loads(record)
+    fk, pk = list(record["old"]), list(record["key"])
+    where = {"id": action_id, "t": table, "s": schema}
+    if conn.dialect.name == "postgresql":
+        sets = ", ".join(f"{prep.quote(c)} = o.{prep.quote(c)}" for c in fk)
+        match = " AND ".join([f"c.{prep.quote(c)} = k.{prep.quote(c)}" for c in pk]
+                             + [f"c.{prep.quote(c)} IS NOT DISTINCT FROM n.{prep.quote(c)}" for c in fk])
+        return conn.execute(text(
+            f"UPDATE {child} AS c SET {sets} FROM {qt} q "
+            f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'key') k "
+            f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'old') o "
+            f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'new') n "
+            f"WHERE q.action_id = :id AND q.entry = 'reference' AND q.source_table = :t "
+            f"AND q.source_schema IS NOT DISTINCT FROM :s AND {match}"), where).rowcount
+    paths = {}
+    for part, names in (("key", pk), ("old", fk), ("new", fk)):
+        for i, c in enumerate(names):
+            paths[f"{part}{i}"] = '$."' + part + '"' + _path(c)[1:]
+    sets = ", ".join(f"{prep.quote(c)} = json_extract(q.row_data, :old{i})" for i, c in enumerate(fk))
+    match = " AND ".join([f"c.{prep.quote(c)} = json_extract(q.row_data, :key{i})" for i, c in enumerate(pk)]
+                         + [f"c.{prep.quote(c)} IS json_extract(q.row_data, :new{i})" for i, c in enumerate(fk)])
     return conn.execute(text(
-        f"UPDATE {child} c SET {sets} FROM {qt} q "
-        f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'key') k "
-        f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'old') o "
-        f"CROSS JOIN LATERAL json_populate_record(NULL::{child}, q.row_data->'new') n "
-        f"WHERE q.action_id = :id AND q.entry = 'reference' AND q.source_table = :t "
-        f"AND q.source_schema IS NOT DISTINCT FROM :s AND {match}"),
-        {"id": action_id, "t": table, "s": schema}).rowcount
+        f"UPDATE {child} AS c SET {sets} FROM {qt} q WHERE q.action_id = :id AND q.entry = 'reference' "
+        f"AND q.source_table = :t AND q.source_schema IS :s AND {match}"), {**where, **paths}).rowcount

@@ -23,8 +23,9 @@ def main(action_id: str, settings: Settings, say) -> int:
     if not raw:
         raise UsageError("no database URL: pass --database-url or set DATABASE_URL")
     url = urls.parse(raw)
-    if urls.dialect_of(url) != "postgresql":
-        raise UsageError(f"restore works on PostgreSQL only so far, not {urls.dialect_of(url)}")
+    if urls.dialect_of(url) not in quarantine.DIALECTS:
+        raise UsageError(f"restore works on PostgreSQL and SQLite, where the guard dedupes; not on "
+                         f"{urls.dialect_of(url)}")
     engine = engine_for(url, connect_timeout=min(settings.connect_timeout, 10))
     wait_for(engine, timeout=settings.connect_timeout)
     lock = Lock(engine)
