@@ -1,16 +1,13 @@
-"""Duplicate rows before a unique key on MariaDB and SQLite.
+"""Duplicate rows before a unique key on MariaDB and SQLite: shown, deduped with nothing lost, restored.
 
 SQLite: the same dedupe as on PostgreSQL (BEGIN IMMEDIATE holds the database's write lock for the
 one transaction), with the key read from the failing statement by sqlglot, or from SQLite's own
 'UNIQUE constraint failed: t.a, t.b' when Alembic's batch mode copies the table; `restore` undoes it.
-MariaDB commits DDL as it goes, and the guard does not dedupe there yet: it must still read the key,
-count the groups the way the index sees them, show the biggest, give the SQL that lists them all,
-and change no row, whatever --dedupe says.
+MariaDB: the same again in one InnoDB transaction (a locking read keeps writers out; the quarantine
+table is made before it, since MySQL's DDL commits at once).
 """
 
 from __future__ import annotations
-
-import pytest
 
 from tests.support.cli import run_cli
 from tests.support.dedupe import QUARANTINE
@@ -48,14 +45,13 @@ def restore(url: str, action_id: str):
     return run_cli(["restore", action_id, "--database-url", url])
 
 
-@pytest.mark.parametrize("dedupe", ["off", "keep-oldest"])
-def test_mariadb_counts_the_groups_and_changes_nothing(dedupe, tmp_path, mysql_url):
+def test_mariadb_without_dedupe_counts_the_groups_and_changes_nothing(tmp_path, mysql_url):
     project, env = enroll(tmp_path, mysql_url, """
         op.create_unique_constraint("uq_enroll", "school_enroll", ["user_id", "course_id"])
     """)
     before = table(mysql_url)
 
-    proc, report = guard(project, UPGRADE, env, "--dedupe", dedupe)
+    proc, report = guard(project, UPGRADE, env)
 
     assert proc.returncode == 1
     assert table(mysql_url) == before
@@ -63,9 +59,36 @@ def test_mariadb_counts_the_groups_and_changes_nothing(dedupe, tmp_path, mysql_u
     refusal = report["refusals"][0]
     # (4, NULL) twice does not collide: NULLs are distinct in a unique index.
     assert "2 duplicate group(s) (3 surplus row(s)) in school_enroll" in refusal["reason"]
-    assert "the guard dedupes on PostgreSQL and SQLite only so far" in refusal["reason"]
     assert "(user_id, course_id)=(2, 1): 3 rows" in " ".join(refusal["human_steps"])
     assert sorted(rows(mysql_url, refusal["sql"][0].rstrip(";"))) == [(2, 1, 3), (3, 2, 2)]
+
+
+def test_mariadb_dedupes_repoints_and_restore_is_exact(tmp_path, mysql_url):
+    project, env = enroll(tmp_path, mysql_url, """
+        op.create_unique_constraint("uq_enroll", "school_enroll", ["user_id", "course_id"])
+    """, grades="INSERT INTO school_grade (enroll_id) VALUES (1), (3), (4), (6), (6), (NULL)")
+    before, grades = table(mysql_url), table(mysql_url, "school_grade")
+
+    refused, report = guard(project, UPGRADE, env, "--dedupe", "keep-oldest")
+    assert refused.returncode == 1
+    assert "referenced by rows of school_grade" in report["refusals"][0]["reason"]
+    assert table(mysql_url) == before and table(mysql_url, "school_grade") == grades
+
+    proc, report = guard(project, UPGRADE, env, "--dedupe", "keep-oldest", "--dedupe-repoint")
+
+    assert proc.returncode == 0, proc.stderr
+    assert rows(mysql_url, "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+                           "AND INDEX_NAME = 'uq_enroll'")
+    assert [r[0] for r in table(mysql_url)] == [1, 2, 5, 7, 8]
+    assert table(mysql_url, "school_grade") == [(1, 1), (2, 2), (3, 2), (4, 5), (5, 5), (6, None)]
+    action = report["actions"][0]
+    assert action["rows_quarantined"] == 3
+
+    assert restore(mysql_url, action["id"]).returncode == 1  # the constraint forbids them
+    execute(mysql_url, "ALTER TABLE school_enroll DROP INDEX uq_enroll")
+    done = restore(mysql_url, action["id"])
+    assert done.returncode == 0, done.stderr
+    assert table(mysql_url) == before and table(mysql_url, "school_grade") == grades
 
 
 def test_sqlite_without_dedupe_shows_masked_groups_and_changes_nothing(tmp_path, sqlite_url):

@@ -19,8 +19,8 @@ Evidence rule:
 - a user DELETE trigger or rule on the table would run code the guard cannot see: refuse.
 Then, with --dedupe keep-oldest|keep-newest, in one transaction (quarantine.py): every surplus row is
 copied to the quarantine and deleted, and the revision runs again. With --dedupe off (the default):
-refuse, list the groups, and give the SQL a human could run. On MySQL/MariaDB, whose DDL commits
-as it goes, the groups are found and shown and no row is changed.
+refuse, list the groups, and give the SQL a human could run. On MySQL/MariaDB a table with a
+column JSON cannot hold exactly (BLOB, BINARY, BIT, geometry) is refused.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from migration_guard.recovery.steps import Decision, Step, StepFailed
 from migration_guard.report.model import Action
 
 KINDS = {"duplicate_data"}
-DIALECTS = {"postgresql", "mysql", "sqlite"}  # dedupe where quarantine.DIALECTS; MySQL: find and explain
+DIALECTS = {"postgresql", "mysql", "sqlite"}
 BATCH_PREFIX = "_alembic_tmp_"  # Alembic's batch mode copies a SQLite table into _alembic_tmp_<table>
 
 _DELETE_HOOKS = text("""
@@ -48,6 +48,8 @@ SELECT 'rule ' || r.rulename FROM pg_rewrite r WHERE r.ev_class = CAST(:rel AS r
 """)
 
 
+_MYSQL_TRIGGERS = text("SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS "
+                       "WHERE EVENT_OBJECT_TABLE = :t AND EVENT_OBJECT_SCHEMA = :s AND EVENT_MANIPULATION = 'DELETE'")
 _SQLITE_TRIGGERS = text("SELECT 'trigger ' || name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t")
 
 
@@ -140,8 +142,6 @@ def decide(ctx) -> Decision:
                                "collide on it, so the failure is not what it seems")
     where = f"{key.what} {key.name + ' ' if key.name else ''}{key.describe()}"
     human = [duplicates.groups_sql(prep, catalog, key)]
-    if ctx.dialect not in quarantine.DIALECTS:
-        return _explain_only(ctx, key, where, human)
     pk = duplicates.primary_key(catalog, live.name, live.schema)
     if not pk:
         with ctx.engine.connect() as conn:
@@ -150,6 +150,15 @@ def decide(ctx) -> Decision:
                                f"{live.name} has no primary key to tell the rows of a group apart",
                                ["decide by hand which row of each group to keep (the SQL lists the groups)"],
                                human)
+    unkept = [c.name for c in live.columns.values()
+              if ctx.dialect == "mysql" and quarantine.MYSQL_UNKEPT.search(c.type)]
+    if unkept and ctx.settings.dedupe != "off":
+        with ctx.engine.connect() as conn:
+            groups = duplicates.find_groups(conn, catalog, key)
+        return Decision.refuse(f.kind, f"{groups.surplus} duplicate row(s) in {live.name} block {where}, and "
+                               f"column(s) {', '.join(unkept)} hold bytes that JSON cannot keep exactly, so the "
+                               "guard will not quarantine them", ["dedupe by hand (the SQL lists the groups); keep "
+                                                                  "a copy of what you remove"], human)
     order = ctx.settings.dedupe_order
     if order and order not in live.columns:
         return Decision.refuse(f.kind, f"--dedupe-order {order}: table {live.name} has no such column",
@@ -161,11 +170,14 @@ def decide(ctx) -> Decision:
         if ctx.dialect == "postgresql":
             hooks = list(conn.execute(_DELETE_HOOKS, {"rel": duplicates.qualified(prep, live.name, live.schema)})
                          .scalars())
+        elif ctx.dialect == "mysql":
+            hooks = list(conn.execute(_MYSQL_TRIGGERS, {"t": live.name, "s": live.schema}).scalars())
         else:  # SQLite: any trigger on the table (its text says when it fires; the guard does not guess)
             hooks = list(conn.execute(_SQLITE_TRIGGERS, {"t": live.name}).scalars())
     # Acting on PostgreSQL: look at the rows under the lock that the dedupe then commits under, so the
     # groups and references reported are exactly the rows moved. SQLite's lock is the whole database's,
-    # which the run's own bookkeeping needs before the dedupe: there the dedupe counts again under it.
+    # which the run's own bookkeeping needs before the dedupe, and MySQL's locking read must come after
+    # its quarantine table is made (DDL commits): there the dedupe counts again under the lock.
     acting = ctx.settings.dedupe != "off" and not ctx.settings.dry_run and not hooks
     acting = acting and ctx.dialect == "postgresql"
     try:
@@ -207,23 +219,6 @@ def _indexed(catalog, ref: quarantine.Reference) -> bool:
     wanted = set(ref.columns)
     return any(i.table == ref.table and i.schema == ref.schema and set(i.columns[:len(wanted)]) == wanted
                for i in catalog.indexes.values())
-
-
-def _explain_only(ctx, key: UniqueKey, where: str, human: list[str]) -> Decision:
-    """MySQL/MariaDB: the groups are found and shown, the rows are left to a human."""
-    f = ctx.failure
-    with ctx.engine.connect() as conn:
-        groups = duplicates.find_groups(conn, ctx.catalog, key)
-    if groups.count == 0:
-        return Decision.refuse(f.kind, f"no rows of {key.table} collide on {where} now: the duplicates come "
-                               "from the revision's own data steps (or were removed since)",
-                               ["read the revision's data steps before the unique key"], human)
-    return Decision.refuse(f.kind, f"{groups.count} duplicate group(s) ({groups.surplus} surplus row(s)) in "
-                           f"{key.table} block {where}; the guard dedupes on PostgreSQL and SQLite only so far, "
-                           "so nothing was changed", [*(f"e.g. {line}" for line in groups.sample_lines(key)),
-                                           "decide which row of each group to keep and remove the others by "
-                                           "hand (the SQL below lists every group); keep a copy of what you "
-                                           "remove"], human)
 
 
 def _judge(ctx, plan: quarantine.Plan, groups: duplicates.Groups, where: str, hooks: list[str], human: list[str],

@@ -54,8 +54,20 @@ _CREATE = {"postgresql": """CREATE TABLE IF NOT EXISTS {table} (
     kept_key TEXT,
     quarantined_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
     restored_at TEXT
-)"""}
-DIALECTS = set(_CREATE)  # where the guard dedupes; MySQL/MariaDB: groups are shown, rows left alone
+)""", "mysql": """CREATE TABLE IF NOT EXISTS {table} (
+    id BIGINT AUTO_INCREMENT PRIMARY KEY,
+    action_id VARCHAR(64) NOT NULL,
+    entry VARCHAR(16) NOT NULL,
+    source_schema VARCHAR(255),
+    source_table VARCHAR(255) NOT NULL,
+    row_data LONGTEXT NOT NULL,
+    kept_key LONGTEXT,
+    quarantined_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    restored_at DATETIME(6) NULL
+) ENGINE=InnoDB"""}
+DIALECTS = set(_CREATE)  # where the guard dedupes
+# MySQL: JSON cannot hold these exactly (bytes, bits, geometry), so a table with one is not deduped.
+MYSQL_UNKEPT = re.compile(r"blob|binary|bit\b|geometry|point|polygon|linestring", re.I)
 # No index on action_id: it would cost a fifth of a large dedupe's time, and only `restore` (rare)
 # looks rows up by action, with one scan.
 
@@ -125,14 +137,17 @@ class Builder:
         self.prep = prep
         self.catalog = catalog
         self.q = prep.quote
-        self.pg = catalog.dialect == "postgresql"
-        self.json = "json_build_object" if self.pg else "json_object"
+        self.family = "mysql" if catalog.dialect in ("mysql", "mariadb") else catalog.dialect
+        self.pg = self.family == "postgresql"
+        self.my = self.family == "mysql"
+        self.json = {"postgresql": "json_build_object", "mysql": "JSON_OBJECT"}.get(self.family, "json_object")
+        self.text = "CHAR" if self.my else "text"
 
     def quarantine(self) -> str:
         return self.q(TABLE)
 
     def create_quarantine(self) -> list[str]:
-        return [_CREATE[self.catalog.dialect].format(table=self.quarantine())]
+        return [_CREATE[self.family].format(table=self.quarantine())]
 
     def row_json(self, alias: str, table: str, schema: str | None) -> tuple[str, dict]:
         """The whole row as JSON: PostgreSQL's to_json keeps every type's text form; SQLite's values
@@ -141,9 +156,11 @@ class Builder:
         if self.pg:
             return f"to_json({alias})", {}
         live = self.catalog.table(table, schema)
+        if self.my:  # MariaDB/MySQL print doubles with 17 digits, datetimes with their fraction
+            return self._json(alias, list(live.columns), "col")
         params = {f"col{i}": c for i, c in enumerate(live.columns)}
         # A real goes in with 17 digits (json_object would keep 15, and lose some doubles).
-        pairs = ", ".join(f"CAST(:col{i} AS text), CASE typeof({alias}.{self.q(c)}) WHEN 'real' THEN "
+        pairs = ", ".join(f"CAST(:col{i} AS {self.text}), CASE typeof({alias}.{self.q(c)}) WHEN 'real' THEN "
                           f"json(printf('%!.17g', {alias}.{self.q(c)})) ELSE {alias}.{self.q(c)} END"
                           for i, c in enumerate(live.columns))
         return f"json_object({pairs})", params
@@ -160,7 +177,11 @@ class Builder:
         One sort of the key (often helped by an index), one window function."""
         key, pk = p.key, [self.q(c) for c in p.pk]
         direction = "ASC" if p.policy == "keep-oldest" else "DESC"
-        order = [f"{self.q(p.order_column)} {direction} NULLS LAST"] if p.order_column else []
+        order = []
+        if p.order_column:  # NULLs last, written so that MariaDB (no NULLS LAST) reads it too
+            column = self.q(p.order_column)
+            order = ([f"{column} {direction} NULLS LAST"] if self.pg
+                     else [f"{column} IS NULL", f"{column} {direction}"])
         order += [f"{c} {direction}" for c in pk]
         window = f"OVER (PARTITION BY {', '.join(key.elements)} ORDER BY {', '.join(order)})"
         picked = ", ".join([f"{c} AS mg_s{i}" for i, c in enumerate(pk)]
@@ -185,12 +206,21 @@ class Builder:
 
     def _json(self, alias: str, columns: list[str], prefix: str) -> tuple[str, dict]:
         params = {f"{prefix}{i}": c for i, c in enumerate(columns)}
-        pairs = ", ".join(f"CAST(:{prefix}{i} AS text), {alias}.{self.q(c)}" for i, c in enumerate(columns))
+        pairs = ", ".join(f"CAST(:{prefix}{i} AS {self.text}), {alias}.{self.q(c)}" for i, c in enumerate(columns))
         return f"{self.json}({pairs})", params
 
     def prepare(self, p: Plan, lock: bool) -> list[tuple[str, dict]]:
         """From the start of the transaction to the surplus set, computed once. (SQLite: the Session's
         BEGIN IMMEDIATE takes the database's write lock.)"""
+        if self.my:
+            out = [("SET SESSION innodb_lock_wait_timeout = 10", {})]
+            if lock:  # a locking read of every row: InnoDB's next-key locks keep writers out until the commit
+                tables = [self.source(p.key), *(relation(self.prep, self.catalog, r.table, r.schema)
+                                                for r in p.references)]
+                for name in dict.fromkeys(tables):
+                    out.append((f"SELECT count(*) FROM {name} FOR UPDATE", {}))
+            return [*out, (f"DROP TEMPORARY TABLE IF EXISTS {SURPLUS}", {}),
+                    (f"CREATE TEMPORARY TABLE {SURPLUS} AS {self.surplus(p)}", {})]
         if not self.pg:
             return [(f"DROP TABLE IF EXISTS temp.{SURPLUS}", {}),
                     (f"CREATE TEMP TABLE {SURPLUS} AS {self.surplus(p)}", {})]
@@ -216,28 +246,32 @@ class Builder:
                 continue
             pk_json, pk_params = self._json("c", ref.pk or [], f"r{n}p")
             old_json, old_params = self._json("c", ref.columns, f"r{n}o")
-            new_pairs = ", ".join(f"CAST(:r{n}o{i} AS text), kr.{self.q(rc)}"
+            new_pairs = ", ".join(f"CAST(:r{n}o{i} AS {self.text}), kr.{self.q(rc)}"
                                   for i, rc in enumerate(ref.ref_columns))
             params = {"rschema": ref.schema, "rtable": ref.table, "rname": ref.name, **pk_params, **old_params}
             out.append((
                 f"INSERT INTO {qt} (action_id, entry, source_schema, source_table, row_data, kept_key) "
                 f"SELECT :action_id, 'reference', :rschema, :rtable, {self.json}('constraint', "
-                f"CAST(:rname AS text), 'key', {pk_json}, 'old', {old_json}, 'new', {self.json}({new_pairs})), "
+                f"CAST(:rname AS {self.text}), 'key', {pk_json}, 'old', {old_json}, 'new', {self.json}({new_pairs})), "
                 f"NULL FROM {self.referencing(p, ref)}", params, f"ref:{ref.name}"))
             sets = ", ".join(f"{self.q(c)} = kr.{self.q(rc)}" for c, rc in zip(ref.columns, ref.ref_columns,
                                                                               strict=True))
             child = relation(self.prep, self.catalog, ref.table, ref.schema)
-            out.append((
-                f"UPDATE {child} AS c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr')} "
-                f"JOIN {src} kr ON {self._kept(p)} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}",
-                {}, f"ref:{ref.name}"))
+            if self.my:
+                sets = ", ".join(f"c.{self.q(c)} = kr.{self.q(rc)}" for c, rc in zip(ref.columns, ref.ref_columns,
+                                                                                    strict=True))
+                update = f"UPDATE {self.referencing(p, ref)} SET {sets}"
+            else:
+                update = (f"UPDATE {child} AS c SET {sets} FROM {src} sr {self._surplus_of(p, 'sr')} JOIN {src} kr "
+                          f"ON {self._kept(p)} WHERE {self._join('c', ref.columns, 'sr', ref.ref_columns)}")
+            out.append((update, {}, f"ref:{ref.name}"))
         if p.invalid_index:
             out.append((f"DROP INDEX {p.invalid_index[0]}", {}, None))
         for ref in p.references:
             # Nothing may point at a row about to go: a CASCADE would delete it, SET NULL change it.
             out.append((f"SELECT count(*) FROM {self.referencing(p, ref)}", {}, "zero"))
         alias = "gone" if self.pg else "s"
-        kept_key = f"{self.json}(" + ", ".join(f"CAST(:pkname{i} AS text), {alias}.mg_k{i}"
+        kept_key = f"{self.json}(" + ", ".join(f"CAST(:pkname{i} AS {self.text}), {alias}.mg_k{i}"
                                                for i in range(len(p.pk))) + ")"
         kept_params = {f"pkname{i}": c for i, c in enumerate(p.pk)}
         where = {"schema": p.key.schema, "table": p.key.table, **kept_params}
@@ -259,8 +293,11 @@ class Builder:
             f"ON {pk_match} ORDER BY {', '.join(f't.{self.q(c)}' for c in p.pk)}", {**where, **row_params},
             "surplus"))
         pk = ", ".join(self.q(c) for c in p.pk)
-        out.append((f"DELETE FROM {src} WHERE ({pk}) IN (SELECT {', '.join(surplus_ids)} FROM {SURPLUS})", {},
-                    "surplus"))
+        if self.my:
+            out.append((f"DELETE t FROM {src} t JOIN {SURPLUS} s ON {pk_match}", {}, "surplus"))
+        else:
+            out.append((f"DELETE FROM {src} WHERE ({pk}) IN (SELECT {', '.join(surplus_ids)} FROM {SURPLUS})", {},
+                        "surplus"))
         return out
 
 
@@ -296,6 +333,11 @@ class Session:
         self.tx = None
         self.conn = engine.connect()
         try:
+            if lock and self.builder.my:  # MySQL DDL commits at once: the (empty) table comes first
+                for statement in self.builder.create_quarantine():
+                    self.conn.execute(text(statement))
+                    self.statements.append(statement)
+                self.conn.commit()
             self.tx = _begin(self.conn, lock)
             for sql, params in self.builder.prepare(plan, lock):
                 self.conn.execute(text(sql), params)
@@ -327,7 +369,7 @@ class Session:
         """Copy and delete, check the counts, run `also` (statements to commit with it), commit. Raises
         Abort (rolled back) when a count disagrees."""
         try:
-            for statement in self.builder.create_quarantine():
+            for statement in [] if self.builder.my else self.builder.create_quarantine():
                 self.conn.execute(text(statement))
                 self.statements.append(statement)
             moved = None
@@ -366,9 +408,10 @@ class Session:
 
 
 def _begin(conn, lock: bool):
-    """PostgreSQL: a transaction (the LOCK comes next). SQLite: BEGIN IMMEDIATE, by hand (the driver
-    would start a deferred one), which takes the database's write lock for the whole dedupe."""
-    if conn.dialect.name == "postgresql":
+    """PostgreSQL, MySQL: a transaction (the LOCK / locking read comes next). SQLite: BEGIN IMMEDIATE, by
+    hand (the driver would start a deferred one), which takes the database's write lock for the whole
+    dedupe."""
+    if conn.dialect.name != "sqlite":
         return conn.begin()
     conn.execution_options(isolation_level="AUTOCOMMIT")
     conn.exec_driver_sql("BEGIN IMMEDIATE" if lock else "BEGIN")
@@ -385,10 +428,14 @@ def _commit(conn, tx) -> None:
 def human_sql(engine, catalog: Catalog, p: Plan, action_id: str) -> list[str]:
     """The same transaction, with its values written in, for a human to read or run."""
     builder = Builder(engine.dialect.identifier_preparer, catalog)
-    steps = [(sql, params) for sql, params in builder.prepare(p, lock=True)]
-    steps += [(sql, params) for sql, params in ((s, {}) for s in builder.create_quarantine())]
+    begin = ("BEGIN IMMEDIATE", {}) if catalog.dialect == "sqlite" else ("BEGIN", {})
+    create = [(sql, {}) for sql in builder.create_quarantine()]
+    # MySQL's DDL would commit the transaction: its quarantine table is made before it begins.
+    steps = [*create, begin] if builder.my else [begin]
+    steps += builder.prepare(p, lock=True)
+    steps += [] if builder.my else create
     steps += [(sql, params) for sql, params, _ in builder.finish(p)]
-    out = ["BEGIN;" if builder.pg else "BEGIN IMMEDIATE;"]
+    out = []
     for sql, params in steps:
         bound = text(sql).bindparams(**{k: v for k, v in {"action_id": action_id, **params}.items()
                                         if f":{k}" in sql})
@@ -434,7 +481,7 @@ def _restore(conn, action_id: str, sample: int) -> Restored:
 
     from migration_guard.db.catalog import snapshot
 
-    pg = conn.dialect.name == "postgresql"
+    pg, my = conn.dialect.name == "postgresql", conn.dialect.name == "mysql"
     prep = conn.dialect.identifier_preparer
     qt = prep.quote(TABLE)
     catalog = snapshot(conn)
@@ -457,14 +504,22 @@ def _restore(conn, action_id: str, sample: int) -> Restored:
         return out
     target = qualified(prep, table, schema)
     src = relation(prep, catalog, table, schema)
+    lock = [target] + [qualified(prep, t, s) for kind, s, t, *_ in groups if kind == "reference"]
     if pg:
-        lock = [target] + [qualified(prep, t, s) for kind, s, t, *_ in groups if kind == "reference"]
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         conn.execute(text(f"LOCK TABLE {', '.join(dict.fromkeys(lock))} IN SHARE ROW EXCLUSIVE MODE"))
+    elif my:
+        conn.execute(text("SET SESSION innodb_lock_wait_timeout = 10"))
+        for name in dict.fromkeys(lock):
+            conn.execute(text(f"SELECT count(*) FROM {name} FOR UPDATE"))
     first = f"(SELECT row_data FROM {qt} WHERE action_id = :id AND entry = 'row' LIMIT 1)"
-    keys = (f"SELECT json_object_keys(row_data) FROM {first} q" if pg else
-            f"SELECT key FROM json_each({first})")
-    saved = list(conn.execute(text(keys), {"id": action_id}).scalars())
+    if my:
+        saved = json.loads(conn.execute(text(f"SELECT JSON_KEYS(row_data) FROM {qt} WHERE action_id = :id "
+                                             "AND entry = 'row' LIMIT 1"), {"id": action_id}).scalar())
+    else:
+        keys = (f"SELECT json_object_keys(row_data) FROM {first} q" if pg else
+                f"SELECT key FROM json_each({first})")
+        saved = list(conn.execute(text(keys), {"id": action_id}).scalars())
     out.dropped_columns = [c for c in saved if c not in live.columns]
     columns = [c for c in live.columns.values() if c.name in saved and not c.generated]
     if pg:
@@ -472,6 +527,16 @@ def _restore(conn, action_id: str, sample: int) -> Restored:
             f"CREATE TEMP TABLE mg_restore ON COMMIT DROP AS SELECT q.id AS mg_quarantine_id, r.* FROM {qt} q "
             f"CROSS JOIN LATERAL json_populate_record(NULL::{target}, q.row_data) r "
             "WHERE q.action_id = :id AND q.entry = 'row'"), {"id": action_id})
+    elif my:
+        # Scalars come back as their text (the INSERT converts them to each column's type); JSON values as JSON.
+        paths = {f"p{i}": _path(c.name) for i, c in enumerate(columns)}
+        picked = ", ".join(
+            f"CASE JSON_TYPE(JSON_EXTRACT(q.row_data, :p{i})) WHEN 'NULL' THEN NULL WHEN 'OBJECT' THEN "
+            f"JSON_EXTRACT(q.row_data, :p{i}) WHEN 'ARRAY' THEN JSON_EXTRACT(q.row_data, :p{i}) ELSE "
+            f"JSON_UNQUOTE(JSON_EXTRACT(q.row_data, :p{i})) END AS {prep.quote(c.name)}" for i, c in enumerate(columns))
+        conn.execute(text("DROP TEMPORARY TABLE IF EXISTS mg_restore"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE mg_restore AS SELECT q.id AS mg_quarantine_id, {picked} "
+                          f"FROM {qt} q WHERE q.action_id = :id AND q.entry = 'row'"), {"id": action_id, **paths})
     else:
         paths = {f"p{i}": _path(c.name) for i, c in enumerate(columns)}
         picked = ", ".join(f"json_extract(q.row_data, :p{i}) AS {prep.quote(c.name)}" for i, c in enumerate(columns))
@@ -499,7 +564,7 @@ def _restore(conn, action_id: str, sample: int) -> Restored:
         undone = _undo_references(conn, catalog, prep, qt, action_id, rschema, rtable)
         out.references += undone
         out.references_changed += n - undone
-    now = "now()" if pg else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    now = "now()" if pg else "NOW(6)" if my else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
     conn.execute(text(f"UPDATE {qt} SET restored_at = {now} WHERE action_id = :id"), {"id": action_id})
     return out
 
@@ -547,7 +612,7 @@ def _undo_references(conn, catalog: Catalog, prep, qt: str, action_id: str, sche
     left it (a reference the application changed since is left alone, and counted)."""
     child = qualified(prep, table, schema)
     live = catalog.table(table, schema)
-    same = "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
+    same = {"postgresql": "IS NOT DISTINCT FROM", "mysql": "<=>"}.get(conn.dialect.name, "IS")
     record = conn.execute(text(
         f"SELECT row_data FROM {qt} WHERE action_id = :id AND entry = 'reference' AND source_table = :t "
         f"AND source_schema {same} :s LIMIT 1"), {"id": action_id, "t": table, "s": schema}).scalar()
@@ -572,6 +637,15 @@ def _undo_references(conn, catalog: Catalog, prep, qt: str, action_id: str, sche
     for part, names in (("key", pk), ("old", fk), ("new", fk)):
         for i, c in enumerate(names):
             paths[f"{part}{i}"] = '$."' + part + '"' + _path(c)[1:]
+    if conn.dialect.name == "mysql":
+        value = "JSON_VALUE(q.row_data, :{0})"
+        sets = ", ".join(f"c.{prep.quote(c)} = {value.format(f'old{i}')}" for i, c in enumerate(fk))
+        match = " AND ".join([f"c.{prep.quote(c)} = {value.format(f'key{i}')}" for i, c in enumerate(pk)]
+                             + [f"c.{prep.quote(c)} <=> {value.format(f'new{i}')}" for i, c in enumerate(fk)])
+        return conn.execute(text(
+            f"UPDATE {child} AS c JOIN {qt} q ON q.action_id = :id AND q.entry = 'reference' "
+            f"AND q.source_table = :t AND q.source_schema <=> :s AND {match} SET {sets}"),
+            {**where, **paths}).rowcount
     sets = ", ".join(f"{prep.quote(c)} = json_extract(q.row_data, :old{i})" for i, c in enumerate(fk))
     match = " AND ".join([f"c.{prep.quote(c)} = json_extract(q.row_data, :key{i})" for i, c in enumerate(pk)]
                          + [f"c.{prep.quote(c)} IS json_extract(q.row_data, :new{i})" for i, c in enumerate(fk)])
