@@ -49,6 +49,7 @@ class Runner:
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
         self.lock: Lock | None = None
+        self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -126,11 +127,16 @@ class Runner:
     # -- the run --------------------------------------------------------------------------------------
     def _guarded(self, framework: Framework, engine, dialect: str) -> None:
         pending = framework.pending(engine)
+        self._note_files(pending)
         if pending == [] and framework.upgrades_to_head:
             heads = ", ".join(sorted(framework.applied(engine))) or "base"
-            self.progress.say(f"database is at head ({heads}): nothing to do")
-            self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
-            return
+            if not framework.runs_when_current:
+                self.progress.say(f"database is at head ({heads}): nothing to do")
+                self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
+                return
+            self.progress.say(f"database is at head ({heads}): no migration pending; running the command "
+                              "anyway, for what it does besides migrating")
+            self._current = heads
         if self.settings.dry_run:
             self._dry_run(framework, engine, dialect, pending or [])
             return
@@ -144,7 +150,10 @@ class Runner:
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
             self.report.attempts.append(attempt)
-            self.report.log_tail = result.output[-20000:]
+            # Every attempt's tail: after a recovery the last attempt succeeded, and the failure a reader
+            # wants to see is in the one before it.
+            tail = f"--- attempt {number} (exit {result.exit_code}) ---\n{result.output[-12000:]}"
+            self.report.log_tail = (self.report.log_tail + "\n" + tail if self.report.log_tail else tail)[-30000:]
             if result.signalled:
                 self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
                 self.report.notes.append(f"signal {result.signalled} was passed on to the command")
@@ -155,7 +164,10 @@ class Runner:
                 raise Interrupted(result.signalled)
             if result.exit_code == 0:
                 status = "recovered" if self.report.actions else "succeeded"
-                self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
+                done = "Migrated after recovery." if self.report.actions else "Migrated."
+                if self._current is not None and not self.report.actions:
+                    done = f"Nothing was pending (at {self._current}); the command ran for its other work."
+                self._finish(status, done)
                 return
             from migration_guard.recovery import plan
             from migration_guard.recovery.context import Context
@@ -178,6 +190,7 @@ class Runner:
                                                       "(DATABASE_URL or --database-url)"])
                 return
             pending = framework.pending(engine) or []
+            self._note_files(pending)
             ctx = Context(failure, engine, dialect, framework, pending, self.env, self.settings, number, acted_on)
             signature = (failure.kind, _object(failure), failure.revision)
             if signature in acted_on and failure.kind not in ("type_catalog_conflict", "history_table_conflict"):
@@ -290,6 +303,13 @@ class Runner:
                         f"but the guard locked {engine.url.database!r}: it will not act on a database it "
                         "does not hold")
         return None
+
+    def _note_files(self, pending) -> None:
+        for rev in pending or ():
+            if rev.path:
+                path = Path(rev.path)
+                inside = path.is_absolute() and path.is_relative_to(self.cwd)
+                self.report.revision_files[rev.id] = str(path.relative_to(self.cwd) if inside else path)
 
     def _refuse(self, kind: str, reason: str, steps: list[str]) -> None:
         from migration_guard.report.model import Refusal

@@ -50,6 +50,9 @@ class Framework:
     def prepare(self) -> None:
         """Work that needs no lock (reading the project's files), done before waiting for it."""
 
+    # Whether the command must run even with nothing pending (Django's post_migrate handlers).
+    runs_when_current = False
+
     @property
     def upgrades_to_head(self) -> bool:
         """True when the command asks for every pending revision (so 'nothing pending' is knowable)."""

@@ -96,6 +96,10 @@ class DjangoProject(Framework):
             raise UsageError(f"cannot read the Django settings for the database URL: {answer['error']}")
         return url_from_settings(answer, self.cwd)
 
+    # `migrate` also sends post_migrate (content types, permissions, the project's own handlers) when
+    # nothing is pending: skipping it would change what a deploy does.
+    runs_when_current = True
+
     @property
     def upgrades_to_head(self) -> bool:
         return self.applies and self.app_label is None
