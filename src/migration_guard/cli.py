@@ -1,4 +1,4 @@
-"""The command line: run, check, diagnose, demo. Bad input gets one line and exit 2, never a traceback."""
+"""The command line: run, check, diagnose, restore, demo. Bad input gets one line and exit 2, never a traceback."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def _guard_options(fn):
                      help="Predict, diagnose and plan; print what would be done; change nothing."),
         click.option("--dedupe", type=click.Choice(["off", "keep-oldest", "keep-newest"]),
                      help="What to do with duplicate rows that block a unique constraint (default: off)."),
+        click.option("--dedupe-order", metavar="COLUMN",
+                     help="The column that says which row of a duplicate group is oldest (default: primary key)."),
+        click.option("--dedupe-repoint", is_flag=True, default=None,
+                     help="Point rows that reference a removed duplicate at the kept row (recorded, restorable)."),
         click.option("--lock-timeout", type=float, help="Seconds to wait for the migration lock (default 600)."),
         click.option("--connect-timeout", type=float, help="Seconds to wait for the database (default 30)."),
         click.option("--max-attempts", type=int, help="Runs of the command at most, recoveries included (default 5)."),
@@ -138,6 +142,22 @@ def diagnose(as_json: bool, log: str) -> None:
                              if k in ("table", "column", "object_name", "revision", "sqlstate", "errno"))
             click.echo(f"{f.kind}: {where}".rstrip(": "))
     sys.exit(0 if failures else 1)
+
+
+@main.command()
+@click.argument("action_id")
+@click.option("--database-url", help="Database URL (default: DATABASE_URL).")
+@click.option("--lock-timeout", type=float, help="Seconds to wait for the migration lock (default 600).")
+def restore(action_id: str, **flags) -> None:
+    """Put back the rows a dedupe moved to the quarantine, and the references it repointed."""
+    from migration_guard import settings as settings_mod
+    from migration_guard.recovery import restore as restore_mod
+
+    try:
+        settings = settings_mod.load({k: v for k, v in flags.items() if v is not None})
+        sys.exit(restore_mod.main(action_id, settings, lambda line: click.echo(f"migration-guard: {line}", err=True)))
+    except GuardError as exc:
+        _fail(exc, exc.exit_code)
 
 
 @main.command()

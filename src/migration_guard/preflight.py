@@ -1,4 +1,5 @@
-"""Predict, without running anything, the 'already exists' failures the pending revisions will meet.
+"""Predict, without running anything, the 'already exists' failures the pending revisions will meet,
+and unique keys that existing duplicate rows would block (recovery/duplicate_data.py).
 
 Each pending statement that creates something is checked against the catalog; the first one whose
 object already exists is the failure the run would meet (a failed revision stops the run).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from migration_guard.db.shadow import open_shadow
 from migration_guard.diagnose.failure import Failure
+from migration_guard.recovery import duplicate_data
 from migration_guard.recovery.evidence import check
 
 KIND_OF = {"add_column": "duplicate_column", "create_table": "duplicate_relation",
@@ -24,8 +26,13 @@ def predict(ctx) -> list[Failure]:
     if ctx.dialect not in ACTIONABLE_DIALECTS:
         return []
     with ctx.engine.connect() as conn, open_shadow(conn, ctx.dialect) as shadow:
+        earlier: list[str] = []
         for rev in ctx.pending:
             for statement in ctx.sql.get(rev.id) or ():
+                blocked = duplicate_data.predict(ctx, statement, rev.id, earlier)
+                if blocked is not None:
+                    return [blocked]
+                earlier.append(statement)
                 for effect in ctx.effects(statement):
                     if effect.op not in KIND_OF or effect.detail.get("if_not_exists"):
                         continue

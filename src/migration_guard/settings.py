@@ -23,6 +23,8 @@ class Settings:
     report_md: str | None = None
     dry_run: bool = False
     dedupe: str = "off"
+    dedupe_order: str | None = None  # the column that says which row of a duplicate group is oldest
+    dedupe_repoint: bool = False  # point references to a removed duplicate at the kept row
     lock_timeout: float = 600.0
     connect_timeout: float = 30.0
     max_attempts: int = 5

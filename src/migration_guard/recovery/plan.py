@@ -7,6 +7,7 @@ from migration_guard.recovery import (
     batch_rebuild,
     concurrent,
     duplicate_column,
+    duplicate_data,
     duplicate_object,
     duplicate_relation,
     duplicate_type,
@@ -20,7 +21,7 @@ from migration_guard.recovery.steps import Decision
 # duplicate_type reads it as an enum; the SQLite batch cases claim their failures before the generic
 # duplicate_relation / duplicate_column read them; explain answers everything left.
 STRATEGIES = (stale_type, batch_leftover, batch_rebuild, duplicate_column, duplicate_relation, duplicate_object,
-              duplicate_type, concurrent, explain)
+              duplicate_type, duplicate_data, concurrent, explain)
 # Where the evidence can be read (db/shadow/). stale_type reads pg_type and stays PostgreSQL-only by itself.
 ACTIONABLE_DIALECTS = {"postgresql", "mysql", "sqlite"}
 
