@@ -6,6 +6,8 @@ Each test: a real Alembic project, a fresh database prepared with real DDL, the 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.support.guard import bare, columns, execute, guard, rows, tool, version
@@ -310,3 +312,39 @@ def test_dry_run_on_a_database_that_will_migrate_is_clean(settings_project, pg_u
     assert report["status"] == "clean"
     assert report["predicted"] == []
     assert not rows(pg_url, "SELECT 1 FROM pg_tables WHERE tablename = 'settings'")
+
+
+def test_invalid_index_left_by_a_failed_concurrent_build_is_not_taken_as_satisfied(tmp_path, pg_url):
+    revs = [
+        Rev("v1", "members", """
+            op.create_table("members", sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.Text))
+            op.execute("INSERT INTO members (email) VALUES ('a'), ('a')")
+        """),
+        Rev("v2", "unique email", """
+            op.create_index("ix_members_email", "members", ["email"], unique=True)
+        """),
+        Rev("v3", "later", """
+            op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+        """),
+    ]
+    project = alembic_project(tmp_path / "app", revs)
+    env = {"DATABASE_URL": pg_url}
+    bare(project, [tool("alembic"), "upgrade", "v1"], env)
+    # What a failed CREATE INDEX CONCURRENTLY leaves: an index of the right shape, marked invalid.
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(pg_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn, contextlib.suppress(Exception):  # fails on the duplicate 'a' rows
+        conn.execute(text("CREATE UNIQUE INDEX CONCURRENTLY ix_members_email ON members (email)"))
+    engine.dispose()
+    execute(pg_url, "DELETE FROM members WHERE id = 2")
+    assert rows(pg_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_members_email'::regclass") == [
+        (False,)]
+
+    proc, report = guard(project, UPGRADE, env)
+
+    assert proc.returncode == 1
+    assert report["status"] == "refused"
+    assert "INVALID" in report["refusals"][0]["reason"]
+    assert version(pg_url) == {"v1"}

@@ -110,6 +110,12 @@ def _create_index(e: Effect, cat: Catalog, shadow: BaseShadow) -> Verdict:
         return Verdict("missing", [f"index {e.name} does not exist"])
     if live.table != e.table:
         return Verdict("differs", reason=f"index {e.name} exists on table {live.table}, not {e.table}")
+    if not live.valid:
+        # Left by a CREATE INDEX CONCURRENTLY that failed: never used, never enforced. Skipping the
+        # statement would leave a unique index that does not hold.
+        return Verdict("differs", reason=f"index {e.name} exists but is INVALID (a concurrent build failed): it "
+                                         "is not used and a unique one is not enforced; drop it "
+                                         f"(DROP INDEX CONCURRENTLY {e.name}) and deploy again")
     wanted = shadow.index_definition(e)
     if wanted is None:
         return Verdict("unknown", reason=f"could not replay CREATE INDEX on a scratch copy: {_last(shadow)}")

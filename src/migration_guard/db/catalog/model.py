@@ -44,6 +44,7 @@ class Index:
     primary: bool = False
     predicate: str | None = None  # partial index condition
     definition: str = ""  # pg_get_indexdef / reconstructed CREATE INDEX
+    valid: bool = True  # False: a CREATE INDEX CONCURRENTLY that failed left it; it is never used
 
 
 @dataclass

@@ -64,7 +64,8 @@ SELECT n.nspname::text, ic.relname::text, i.indrelid, i.indisunique, i.indisprim
        CASE WHEN i.indexprs IS NOT NULL THEN
            ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
                    FROM generate_series(1, i.indnkeyatts) AS k
-                  WHERE i.indkey[k - 1] = 0 ORDER BY k) END
+                  WHERE i.indkey[k - 1] = 0 ORDER BY k) END,
+       i.indisvalid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
@@ -218,14 +219,15 @@ def _read_relations(conn: Connection, cat: Catalog) -> dict[int, _Rel]:
 
 
 def _read_indexes(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
-    for nsp, name, relid, unique, primary, predicate, definition, indkey, nkeys, exprs in conn.execute(
+    for nsp, name, relid, unique, primary, predicate, definition, indkey, nkeys, exprs, valid in conn.execute(
         _INDEXES
     ).all():
         rel = rels[relid]
         expressions = iter(exprs or [])
         keys = [int(k) for k in indkey.split()[:nkeys]]
         columns = [next(expressions) if k == 0 else rel.attname(k) for k in keys]
-        cat.indexes[(nsp, name)] = Index(nsp, name, rel.name, columns, unique, primary, predicate, definition)
+        cat.indexes[(nsp, name)] = Index(nsp, name, rel.name, columns, unique, primary, predicate, definition,
+                                         valid)
 
 
 def _read_constraints(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
