@@ -295,6 +295,10 @@ class Runner:
             failure.errno = failure.errno or event.get("errno")
         if failure.statement:
             failure.statement = urls.mask_text(failure.statement, self.secrets)
+        if failure.key:
+            from migration_guard.recovery.duplicates import mask_key
+
+            failure.key = mask_key(failure.key)
         return failure
 
     def _other_database(self, engine) -> str | None:

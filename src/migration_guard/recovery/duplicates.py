@@ -82,6 +82,19 @@ def mask(value, sensitive: bool) -> str:
     return (shown[:1] + "***") if len(shown) > 3 else "***"
 
 
+def mask_key(key: str) -> str:
+    """A driver's `(email, org)=(a@b.c, 2)` with the values of sensitive-looking columns masked. When the
+    values cannot be split one per column (a comma inside one), all of them are masked."""
+    names, sep, values = key.partition(")=(")
+    if not sep or not _SENSITIVE.search(names):
+        return key
+    labels = [n.strip() for n in names.lstrip("(").split(",")]
+    parts = [v.strip() for v in values.rstrip(")").split(",")]
+    if len(parts) != len(labels):
+        return f"{names})=(***)"
+    return f"{names})=({', '.join(mask(v, bool(_SENSITIVE.search(n))) for v, n in zip(parts, labels, strict=True))})"
+
+
 def qualified(prep, table: str, schema: str | None) -> str:
     name = prep.quote(table)
     return f"{prep.quote_schema(schema)}.{name}" if schema else name
