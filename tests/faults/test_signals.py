@@ -74,10 +74,13 @@ def test_stop_while_waiting_for_the_lock(tmp_path, pg_url):
     second = _start(project, pg_url, project / "second.json")
     time.sleep(2)  # the second is now waiting for the lock
 
+    first_alive = first.poll() is None
     second.send_signal(signal.SIGTERM)
     _, err = second.communicate(timeout=30)
     first.send_signal(signal.SIGTERM)
-    first.communicate(timeout=60)
+    _, first_err = first.communicate(timeout=60)
+
+    assert first_alive, f"the first run ended before the second was stopped:\n{first_err}"
 
     assert second.returncode == 143, err
     report = json.loads((project / "second.json").read_text())

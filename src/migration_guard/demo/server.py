@@ -37,7 +37,11 @@ class DemoServer:
             if urls.dialect_of(admin) != "postgresql":
                 raise UsageError(f"the demo needs PostgreSQL, and DATABASE_URL is {urls.dialect_of(admin)} "
                                  "(unset DATABASE_URL to use a throwaway PostgreSQL)")
-            wait_for(engine_for(admin, connect_timeout=5), timeout=5)
+            probe = engine_for(admin, connect_timeout=5)
+            try:
+                wait_for(probe, timeout=5)
+            finally:
+                probe.dispose()
             return cls(admin, None)
         try:
             server = start_throwaway_postgres()
@@ -110,7 +114,10 @@ class DemoServer:
         # only our own databases' sessions are ended.
         self._admin_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE datname = :name AND pid <> pg_backend_pid()", name=name)
-        self._admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        try:  # PostgreSQL 13+: FORCE ends sessions and drops in one step, with no window to reconnect
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except DBAPIError:
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
     def _admin_sql(self, sql: str, **params) -> list[tuple]:
         engine = engine_for(self.admin)
