@@ -103,7 +103,7 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
     r = evaluator.revision(rev)
     if r.statements is None:
         return Decision.refuse(kind, f"the guard cannot list the statements of revision {rev.id} "
-                               f"(the tool's offline --sql mode did not give them), so it cannot tell a lost "
+                               f"({ctx.framework.statements_from} did not give them), so it cannot tell a lost "
                                "history from objects made by hand", [
                                    f"if {rev.id} was applied before and only its record is missing: "
                                    f"`{stamp(rev.id)}`",
