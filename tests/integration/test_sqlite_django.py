@@ -113,6 +113,23 @@ def test_rebuild_over_a_hotfixed_column_is_refused_and_the_sql_it_gives_lets_the
     assert len(report["actions"][0]["statements"]) == 4
 
 
+def test_dry_run_predicts_the_rebuild_over_a_hotfixed_column_and_changes_nothing(tmp_path, sqlite_url):
+    project = django_project(tmp_path / "site")
+    env = at_0001_with_courses(project, sqlite_url)
+    execute(sqlite_url, *HOTFIX)
+
+    proc, report = guard(project, manage("migrate"), env, "--dry-run")
+
+    assert proc.returncode == 1
+    assert report["status"] == "predicted_failure"
+    predicted = report["predicted"][0]
+    assert (predicted["kind"], predicted["table"], predicted["column"], predicted["revision"]) == (
+        "duplicate_column", "school_course", "code", "school.0002_course_code")
+    assert "2 value(s)" in report["refusals"][0]["reason"]
+    assert recorded(sqlite_url) == ["0001_initial"]
+    assert rows(sqlite_url, "SELECT code FROM school_course ORDER BY id") == [("HOT-1",), ("HOT-2",)]
+
+
 def test_hotfix_that_rebuilt_the_table_as_django_does_skips_the_rebuild_and_the_data_step_runs(tmp_path, sqlite_url):
     project = django_project(tmp_path / "site")
     env = at_0001_with_courses(project, sqlite_url)
