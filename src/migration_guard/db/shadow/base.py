@@ -44,7 +44,7 @@ class TableShape:
     columns: tuple[tuple[str, ColumnShape], ...]  # (name, shape), in the table's order
     primary_key: tuple[str, ...] = ()
     autoincrement: bool = False
-    foreign_keys: frozenset = frozenset()  # (columns, referenced table, referenced columns, on update, on delete)
+    foreign_keys: frozenset = frozenset()  # (columns, referenced table and columns, on update, on delete, deferrable)
     uniques: frozenset = frozenset()  # column tuples of UNIQUE constraints
     checks: frozenset = frozenset()  # CHECK clauses, printed the same way on both sides
 

@@ -9,7 +9,8 @@ tokenizer) and both sides are read with the same pragmas:
 - an index: uniqueness, key columns in order with DESC and collation, expressions and the WHERE of a
   partial index (both as sqlglot prints them), replayed on a TEMP copy made from the table's own DDL.
 A whole table (what a Django rebuild through `new__t` leaves) is its CREATE TABLE replayed on a TEMP table,
-read with table_info, foreign_key_list and index_list, plus the CHECK clauses and AUTOINCREMENT of its DDL.
+read with table_info, foreign_key_list and index_list, plus what only its DDL says (CHECK clauses,
+AUTOINCREMENT, DEFERRABLE foreign keys).
 A view compares its SELECT as sqlglot prints both. TEMP objects live in the connection's own temp
 database, never in the database file, and are dropped at once.
 """
@@ -123,15 +124,15 @@ class SQLiteShadow(BaseShadow):
         keys: dict[int, list] = {}
         for fk_id, _seq, ref, column, to, on_update, on_delete, _match in pragma("foreign_key_list", table):
             keys.setdefault(fk_id, []).append((column, ref, to, on_update, on_delete))
+        checks, autoincrement, deferred = _ddl_parts(self._ddl(schema, "table", table) or "")
         foreign = set()
         for parts in keys.values():
-            ref = parts[0][1]
+            ref, keyed = parts[0][1], tuple(p[0].casefold() for p in parts)
             ref = real if scratch and real and ref.casefold() == scratch.casefold() else ref
-            foreign.add((tuple(p[0].casefold() for p in parts), ref.casefold(),
-                         tuple((p[2] or "").casefold() for p in parts), parts[0][3], parts[0][4]))
+            foreign.add((keyed, ref.casefold(), tuple((p[2] or "").casefold() for p in parts), parts[0][3],
+                         parts[0][4], "DEFERRABLE" if keyed in deferred else ""))
         uniques = {tuple(r[2].casefold() for r in pragma("index_info", index[1]))
                    for index in pragma("index_list", table) if index[3] == "u"}
-        checks, autoincrement = _checks_and_autoincrement(self._ddl(schema, "table", table) or "")
         return TableShape(tuple((name.casefold(), shape) for name, shape in columns.items()), primary,
                           autoincrement, frozenset(foreign), frozenset(uniques), checks)
 
@@ -206,12 +207,12 @@ def _collations(create_table: str) -> dict[str, str]:
     return out
 
 
-def _checks_and_autoincrement(create_table: str) -> tuple[frozenset, bool]:
-    """The CHECK clauses of a stored CREATE TABLE, printed with names unquoted and folded, and whether its
-    key is AUTOINCREMENT."""
+def _ddl_parts(create_table: str) -> tuple[frozenset, bool, set]:
+    """What the pragmas do not say, from a stored CREATE TABLE: its CHECK clauses (names unquoted and
+    folded), whether its key is AUTOINCREMENT, and the column tuples of its DEFERRABLE foreign keys."""
     trees = parse(create_table, "sqlite")
     if not trees:
-        return frozenset(), False
+        return frozenset(), False, set()
     checks = set()
     for node in trees[0].find_all(exp.CheckColumnConstraint):
         node = node.copy()
@@ -219,7 +220,16 @@ def _checks_and_autoincrement(create_table: str) -> tuple[frozenset, bool]:
             ident.set("this", ident.name.casefold())
             ident.set("quoted", False)
         checks.add(node.sql(dialect="sqlite"))
-    return frozenset(checks), trees[0].find(exp.AutoIncrementColumnConstraint) is not None
+    deferred = set()
+    for ref in trees[0].find_all(exp.Reference):
+        if "DEFERRABLE" not in [str(o).upper() for o in ref.args.get("options") or ()]:
+            continue
+        owner = ref.parent
+        if isinstance(owner, exp.ForeignKey):
+            deferred.add(tuple(c.name.casefold() for c in owner.expressions))
+        elif isinstance(owner, exp.ColumnConstraint) and isinstance(owner.parent, exp.ColumnDef):
+            deferred.add((owner.parent.name.casefold(),))
+    return frozenset(checks), trees[0].find(exp.AutoIncrementColumnConstraint) is not None, deferred
 
 
 def _index_parts(create_index: str) -> tuple[list[str] | None, str | None]:
