@@ -34,6 +34,12 @@ def predict(ctx) -> list[Failure]:
                     return [blocked]
                 earlier.append(statement)
                 for effect in ctx.effects(statement):
+                    column = _rebuilt_over_values(conn, ctx, effect) if effect.op == "rebuild_table" else None
+                    if column is not None:  # the child's hook stops such a rebuild (recovery/batch_rebuild.py)
+                        return [Failure(kind="duplicate_column", object_type="column", object_name=column,
+                                        table=effect.table, column=column, statement=statement, revision=rev.id,
+                                        dialect=ctx.dialect, message=f"column {effect.table}.{column} already "
+                                        "exists, with values the migration's table rebuild would replace")]
                     if effect.op not in KIND_OF or effect.detail.get("if_not_exists"):
                         continue
                     verdict = check(effect, ctx.catalog, shadow)
@@ -46,3 +52,16 @@ def predict(ctx) -> list[Failure]:
                             statement=statement, revision=rev.id, dialect=ctx.dialect,
                             message=f"{effect.subject} already exists")]
     return []
+
+
+def _rebuilt_over_values(conn, ctx, effect) -> str | None:
+    """A column that a table rebuild (Django on SQLite) makes anew, already there and holding values."""
+    from sqlalchemy import text
+
+    for column in effect.detail.get("filled") or ():
+        if ctx.catalog.column(effect.table or "", column) is None:
+            continue
+        table, col = ('"' + name.replace('"', '""') + '"' for name in (effect.table, column))
+        if conn.execute(text(f"SELECT count(*) FROM {table} WHERE {col} IS NOT NULL")).scalar():
+            return column
+    return None

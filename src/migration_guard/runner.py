@@ -278,7 +278,7 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:
-        from migration_guard.diagnose import diagnose_text, primary
+        from migration_guard.diagnose import diagnose_text, primary, sql
         from migration_guard.diagnose.failure import Failure
         from migration_guard.diagnose.structured import from_driver
 
@@ -291,6 +291,9 @@ class Runner:
             failure.revision = failure.revision or event.get("revision")
             if event.get("statement"):
                 failure.statement = event["statement"]
+                parsed = sql.parse(failure.statement) if failure.table is None else None
+                if parsed is not None and parsed.verb == "alter":  # MySQL and SQLite messages leave the table out
+                    failure.table = parsed.table
             failure.sqlstate = failure.sqlstate or event.get("sqlstate")
             failure.errno = failure.errno or event.get("errno")
         if failure.statement:

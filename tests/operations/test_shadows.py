@@ -86,3 +86,41 @@ def test_sqlite_indexes_compare_keys_order_collation_and_predicate(sqlite_url) -
     assert _states(sqlite_url, "sqlite", "CREATE INDEX ix_desc ON m (email DESC)") == ["satisfied"]
     assert _states(sqlite_url, "sqlite", "CREATE INDEX ix_desc ON m (email)") == ["differs"]
     assert _states(sqlite_url, "sqlite", "CREATE INDEX ix_desc ON m (email COLLATE NOCASE)") == ["differs"]
+
+
+def _rebuild_verdict(url: str, create: str, table: str, filled: dict) -> object:
+    from migration_guard.operations.rebuild import Rebuild
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            catalog = snapshot(conn)
+            with open_shadow(conn, "sqlite") as shadow:
+                effect = Rebuild(table, f"new__{table}", [create], filled=filled).effect(create)
+                return check(effect, catalog, shadow)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_table_rebuild_compares_the_whole_table(sqlite_url) -> None:
+    """A Django rebuild (new__t) is satisfied only by the whole definition: columns in any order, keys,
+    a foreign key of the table to itself, CHECKs and AUTOINCREMENT."""
+    wanted = ('CREATE TABLE "new__node" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "code" varchar(20) NOT NULL, '
+              '"age" integer unsigned NOT NULL CHECK ("age" >= 0), "parent_id" bigint NULL REFERENCES "new__node" '
+              '("id") DEFERRABLE INITIALLY DEFERRED, "name" varchar(50) NOT NULL UNIQUE)')
+    execute(sqlite_url, 'CREATE TABLE node (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, name varchar(50) NOT NULL '
+                        'UNIQUE, age integer unsigned NOT NULL CHECK (age >= 0), parent_id bigint NULL REFERENCES node '
+                        '(id) DEFERRABLE INITIALLY DEFERRED, code varchar(20) NOT NULL)')
+    assert _rebuild_verdict(sqlite_url, wanted, "node", {"code": "''"}).state == "satisfied"
+    assert "foreign keys" in _rebuild_verdict(sqlite_url, wanted.replace(" DEFERRABLE INITIALLY DEFERRED", ""),
+                                              "node", {"code": "''"}).reason
+    execute(sqlite_url, "CREATE TABLE other (id integer NOT NULL PRIMARY KEY, name varchar(50) NOT NULL, "
+                        "code varchar(20) NOT NULL DEFAULT '')")
+    other = wanted.replace("new__node", "new__other")
+    verdict = _rebuild_verdict(sqlite_url, other, "other", {"code": "''"})
+    assert verdict.state == "differs"
+    for part in ("column code is VARCHAR(20) NOT NULL DEFAULT '', wanted VARCHAR(20) NOT NULL", "column age is missing",
+                 "AUTOINCREMENT off, wanted on", "UNIQUE constraints none"):
+        assert part in verdict.reason
+    assert _rebuild_verdict(sqlite_url, other, "other", {"age": "0"}).state == "missing"  # what it adds is not there
+    assert tables(sqlite_url) == {"node", "other", "sqlite_sequence"}

@@ -62,3 +62,10 @@ def test_offline_output_is_cut_at_terminators_never_inside_strings() -> None:
     trigger = "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET x = 1;\nEND;\n\nSELECT 1;\n\n"
     assert split_statements(trigger, "sqlite") == [
         "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET x = 1;\nEND", "SELECT 1"]
+
+
+def test_django_drop_default_is_its_own_effect_on_mysql() -> None:
+    """Django adds a column with a DEFAULT for the existing rows, then drops it (as operations/postgresql.py reads)."""
+    assert _ops("ALTER TABLE `school_course` ALTER COLUMN `code` DROP DEFAULT", "mysql") == [
+        ("drop_default", "code", "school_course", 0)]
+    assert _ops("ALTER TABLE t ALTER COLUMN c SET DEFAULT 1", "mysql") == [("other", "AlterColumn", "t", 0)]

@@ -5,7 +5,8 @@ to migration files) and still (1) report each revision as it starts and ends, (2
 failing statement with its SQLSTATE/errno from the driver, and (3) replace by a no-op exactly the
 statements the guard's plan proves already satisfied. Hooks are installed lazily, when the child
 itself imports SQLAlchemy, Alembic or Django, so a process that never does pays nothing. Django
-gets an execute_wrapper on every connection and a wrapper around MigrationExecutor.apply_migration.
+gets an execute_wrapper on every connection and a wrapper around MigrationExecutor.apply_migration
+(and, on SQLite, a check before each table rebuild).
 
 Talks to the guard with one-line JSON events on stderr, prefixed by EVENT_PREFIX.
 """
@@ -218,11 +219,63 @@ def _django_execute(execute, sql, params, many, context):
         if _should_skip(statement):
             _emit("skip", revision=_state["revision"], statement=statement)
             return None
+    if _state.get("remake"):
+        _stop_rebuild(str(sql))
     try:
         return execute(sql, params, many, context)
     except Exception:
         _state["django_failed"] = (conn, sql, None if many else params)
         raise
+
+
+# -- Django's table rebuilds (SQLite) ------------------------------------------------------------
+class RebuildDataLossError(Exception):
+    """Django's SQLite schema editor was about to rebuild a table over values of a column it makes anew."""
+
+
+def _hook_django_sqlite_schema(module):
+    """Django rebuilds a SQLite table (new__t) from the migration's state, not from the live table: a column
+    the migration adds that is already there (a hotfix) is made again and filled with the field's default,
+    so its values are silently replaced. Stop at the rebuild's CREATE TABLE, before any change, only when
+    that column holds values; the guard then judges the rebuild as a whole."""
+    cls = module.DatabaseSchemaEditor
+    original = cls._remake_table
+
+    def _remake_table(self, model, create_field=None, delete_field=None, alter_fields=None):
+        column = getattr(create_field, "column", None)
+        held = 0 if self.collect_sql or not column else _held(self.connection, model._meta.db_table, column)
+        _state["remake"] = (model._meta.db_table, column, held) if held else None
+        try:
+            return original(self, model, create_field, delete_field, alter_fields)
+        finally:
+            _state["remake"] = None
+
+    cls._remake_table = _remake_table
+
+
+def _held(connection, table, column):
+    """How many rows of the live table hold a value in `column` (0 when there is no such column)."""
+    def q(name):
+        return '"' + name.replace('"', '""') + '"'
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({q(table)})")
+        if column.casefold() not in {row[1].casefold() for row in cursor.fetchall()}:
+            return 0
+        cursor.execute(f"SELECT count(*) FROM {q(table)} WHERE {q(column)} IS NOT NULL")
+        return cursor.fetchone()[0]
+
+
+def _stop_rebuild(statement):
+    table, column, held = _state["remake"]
+    if not _normalize(statement).startswith(f'CREATE TABLE "new__{table}"'):
+        return
+    exc = RebuildDataLossError(
+        f"duplicate column name: {column} (table {table} already has it, with {held} value(s); Django's SQLite "
+        "rebuild of the table would make it again and fill it with the field's default: migration-guard "
+        "stopped it before any change)")
+    exc.statement = statement
+    raise exc
 
 
 def _django_statement(conn, sql, params):
@@ -248,7 +301,8 @@ def _django_error_fields(exc):
 _HOOKS = {"sqlalchemy": _hook_sqlalchemy, "alembic.runtime.migration": _hook_alembic,
           "alembic.operations.batch": _hook_batch,
           "django.db.migrations.executor": _hook_django_executor,
-          "django.db.backends.base.base": _hook_django_backend}
+          "django.db.backends.base.base": _hook_django_backend,
+          "django.db.backends.sqlite3.schema": _hook_django_sqlite_schema}
 
 
 class _PostImportFinder:

@@ -20,6 +20,7 @@ _VERSION_TABLE = re.compile(r"""version_table\s*=\s*['"]([^'"]+)['"]""")
 
 class AlembicProject(Framework):
     name = "alembic"
+    statements_from = "alembic's offline --sql mode"
 
     def __init__(self, argv: list[str], cwd: Path, launcher: list[str], args: list[str]):
         super().__init__(argv, cwd)

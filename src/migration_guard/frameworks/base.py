@@ -52,6 +52,8 @@ class Framework:
 
     # Whether the command must run even with nothing pending (Django's post_migrate handlers).
     runs_when_current = False
+    # Where the statements of a pending revision come from (revision_sql), as a refusal names it.
+    statements_from = "the tool's offline mode"
 
     @property
     def upgrades_to_head(self) -> bool:

@@ -99,6 +99,7 @@ class DjangoProject(Framework):
     # `migrate` also sends post_migrate (content types, permissions, the project's own handlers) when
     # nothing is pending: skipping it would change what a deploy does.
     runs_when_current = True
+    statements_from = "Django's schema editor collecting them as `sqlmigrate` does"
 
     @property
     def upgrades_to_head(self) -> bool:

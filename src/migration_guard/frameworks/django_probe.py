@@ -87,6 +87,9 @@ def ask_sql(spec):
     conn = _connection(spec)
     executor = MigrationExecutor(conn)
     state = executor._create_project_state(with_applied_migrations=True)
+    # Rendered before the first migration, as the executor does: the schema editor orders a rebuilt
+    # table's columns by when each field was rendered, so the text matches what `migrate` runs.
+    state.apps  # noqa: B018
     out = dict.fromkeys(spec["ids"])
     for ident in spec["ids"]:
         app, _, name = ident.partition(".")

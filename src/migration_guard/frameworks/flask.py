@@ -29,6 +29,7 @@ with app.app_context():
 
 class FlaskMigrateProject(AlembicProject):
     name = "flask-migrate"
+    statements_from = "`flask db upgrade --sql`"
 
     def __init__(self, argv: list[str], cwd: Path, launcher: list[str], args: list[str]):
         if "db" not in args:

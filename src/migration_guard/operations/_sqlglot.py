@@ -122,6 +122,9 @@ def _alter_table(node: exp.Alter, statement: str) -> list[Effect]:
                               detail={"if_not_exists": bool(action.args.get("exists"))}, **common))
         elif isinstance(action, exp.AddConstraint):
             out.extend(_added(part, statement, common) for part in action.expressions)
+        elif isinstance(action, exp.AlterColumn) and action.args.get("drop") and not action.args.get("allow_null"):
+            # Django adds a column with a DEFAULT for its existing rows, then drops it (see Context.effects).
+            out.append(Effect("drop_default", action.name, statement, **common))
         elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() in _DROP_IN_ALTER:
             op = _DROP_IN_ALTER[str(action.args["kind"]).upper()]
             for target in action.args.get("expressions") or action.args.get("tables") or ():

@@ -47,7 +47,14 @@ class Context:
         return next((r for r in self.pending if r.id == rev_id), None)
 
     def effects(self, statement: str) -> list[Effect]:
+        norm = normalize_statement(statement)
+        groups, after = self._rebuilds
+        if norm in groups:  # one statement of a table rebuild: the rebuild is judged as a whole
+            return [groups[norm].effect(statement)]
         found = effects_of(statement, self.dialect)
+        for e in found:
+            if e.op == "create_index" and norm in after:
+                e.detail["after_rebuild"] = after[norm].effect(after[norm].create)
         if any(e.op == "add_column" for e in found):
             dropped = self._dropped_defaults.get(normalize_statement(statement), set())
             for e in found:
@@ -72,6 +79,26 @@ class Context:
                         for adding in added.get(column, ()):
                             out.setdefault(adding, set()).add(column)
         return out
+
+    @cached_property
+    def _rebuilds(self) -> tuple[dict, dict]:
+        """Django's SQLite table rebuilds in the pending revisions, each group of statements read as one
+        `rebuild_table` Effect, and the indexes made again after them (operations/rebuild.py)."""
+        groups: dict = {}
+        after: dict = {}
+        if self.dialect != "sqlite" or self.framework.name != "django":
+            return groups, after
+        from migration_guard.operations import rebuild
+
+        for rev in self.pending:
+            found, indexes = rebuild.in_revision(self.sql.get(rev.id) or [])
+            groups.update(found)
+            after.update(indexes)
+        return groups, after
+
+    def rebuild_through(self, scratch: str):
+        """The pending table rebuild that makes its new table as `scratch` (Django on SQLite), if any."""
+        return next((r for r in self._rebuilds[0].values() if r.scratch == scratch), None)
 
     def locate(self, ops: set[str], matches) -> tuple[Revision | None, str | None, Effect | None]:
         """The revision, statement and effect that failed: from the failure's own statement when the

@@ -101,7 +101,36 @@ def _core(shape: ColumnShape) -> str:
     return f"{shape.type}{'' if shape.nullable else ' NOT NULL'}"
 
 
+def _rebuild_table(e: Effect, cat: Catalog, shadow: BaseShadow) -> Verdict:
+    """A table rebuild (operations/rebuild.py) is satisfied when the live table already has the whole
+    definition the rebuild gives it; it has work left when it does not and the columns it fills are not
+    there yet; a column it fills that is there with another definition differs."""
+    table, scratch = e.table or e.name, e.detail.get("scratch")
+    if cat.table(table, e.schema) is None:
+        return Verdict("missing", [f"table {table} does not exist"])
+    wanted, have = shadow.table_shape(e), shadow.live_table_shape(e)
+    if wanted is None or have is None:
+        return Verdict("unknown", reason=f"could not replay the CREATE TABLE {scratch} of the rebuild of {table} on "
+                                         f"a scratch copy: {_last(shadow)}")
+    differences = have.differences(wanted)
+    if not differences:
+        return Verdict("satisfied", [
+            f"table {table} already has the definition the rebuild through {scratch} gives it: "
+            f"{len(wanted.columns)} columns with the same declared types, NOT NULL, defaults and collations, the "
+            "same keys and constraints"])
+    there = [c for c in e.detail.get("filled") or () if have.column(c) is not None]
+    if there:
+        return Verdict("differs", reason=f"table {table} is not as the rebuild through {scratch} leaves it, though "
+                                         f"it has the column(s) the rebuild adds ({', '.join(there)}): "
+                                         + "; ".join(differences))
+    return Verdict("missing", [f"table {table} is not yet as the rebuild leaves it: " + "; ".join(differences)])
+
+
 def _create_index(e: Effect, cat: Catalog, shadow: BaseShadow) -> Verdict:
+    rebuilt = e.detail.get("after_rebuild")
+    if rebuilt is not None and not _rebuild_table(rebuilt, cat, shadow).ok:
+        # The rebuild's DROP TABLE takes the table's indexes with it: this one is made again after it.
+        return Verdict("missing", [f"index {e.name} is made again after the revision rebuilds table {e.table}"])
     # Index names are per schema on PostgreSQL and SQLite, per table on MySQL.
     live = cat.index(e.name, e.schema) or cat.index(e.name, e.schema, table=e.table)
     if live is None:
@@ -225,6 +254,7 @@ _CHECKS = {
     "create_view": _create_view,
     "drop_table": _dropped("table", lambda c, e: c.table(e.name, e.schema)),
     "drop_default": _drop_default,
+    "rebuild_table": _rebuild_table,
     "drop_column": _dropped("column", lambda c, e: c.column(e.table or "", e.name, e.schema)),
     "drop_index": _dropped("index", lambda c, e: c.index(e.name, e.schema) or c.index(e.name, e.schema, e.table)),
     "drop_constraint": _dropped("constraint", lambda c, e: c.constraint(e.table or "", e.name, e.schema)),

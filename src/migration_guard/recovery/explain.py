@@ -63,8 +63,11 @@ def decide(ctx) -> Decision:
     sql = []
     if f.kind == "duplicate_data" and f.table and f.key:
         cols = f.key.split("=")[0].strip().strip("Key").strip().strip("()")
+        # A table rebuild on SQLite meets the duplicates while copying into its new table: they are in the old one.
+        rebuilt = ctx.rebuild_through(f.table) if ctx.dialect == "sqlite" else None
+        table = rebuilt.table if rebuilt is not None else f.table
         if cols:
-            sql.append(f"SELECT {cols}, count(*) FROM {f.table} GROUP BY {cols} HAVING count(*) > 1;")
+            sql.append(f"SELECT {cols}, count(*) FROM {table} GROUP BY {cols} HAVING count(*) > 1;")
     from migration_guard.recovery.plan import ACTIONABLE_DIALECTS
 
     if f.kind in ("duplicate_column", "duplicate_relation", "duplicate_type", "duplicate_object") \

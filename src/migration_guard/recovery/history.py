@@ -69,7 +69,8 @@ class RevisionEvidence:
         return next((s for s in self.statements or () if s.state == state), None)
 
     def facts(self) -> list[str]:
-        return [fact for s in self.statements or () for v in s.verdicts for fact in v.facts]
+        # A table rebuild's four statements share one verdict: say each fact once.
+        return list(dict.fromkeys(fact for s in self.statements or () for v in s.verdicts for fact in v.facts))
 
 
 @dataclass
@@ -103,7 +104,7 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
     r = evaluator.revision(rev)
     if r.statements is None:
         return Decision.refuse(kind, f"the guard cannot list the statements of revision {rev.id} "
-                               f"(the tool's offline --sql mode did not give them), so it cannot tell a lost "
+                               f"({ctx.framework.statements_from} did not give them), so it cannot tell a lost "
                                "history from objects made by hand", [
                                    f"if {rev.id} was applied before and only its record is missing: "
                                    f"`{stamp(rev.id)}`",
@@ -200,7 +201,7 @@ def _skip(ctx, r: RevisionEvidence, failing: str) -> Step:
     statements = [s.statement for s in satisfied]
     if failing and normalize_statement(failing) not in {normalize_statement(s) for s in statements}:
         statements.append(failing)  # the exact text the driver saw, in case offline SQL renders it otherwise
-    facts = [fact for s in satisfied for v in s.verdicts for fact in v.facts]
+    facts = list(dict.fromkeys(fact for s in satisfied for v in s.verdicts for fact in v.facts))
     left = [s for s in r.statements or () if s.state != "satisfied"]
     action = Action(
         id="", kind="skip_satisfied", target=f"revision {r.revision.id}", failure_kind=ctx.failure.kind,

@@ -40,7 +40,7 @@ def refusal(ctx, r) -> Decision | None:
     if early is None:
         return None
     later = r.statements[last]
-    rev, tool = r.revision.id, ctx.framework.name
+    rev, stamp = r.revision.id, ctx.framework.mark_hint(r.revision.id)
     rest = [s.statement for s in r.statements[last + 1:]]
     return Decision.refuse(
         ctx.failure.kind,
@@ -49,9 +49,9 @@ def refusal(ctx, r) -> Decision | None:
         "statement, so a run that got that far already ran it; if the objects were made by hand, it never ran. "
         "The database cannot tell which, and running it again could duplicate or change data", [
             f"if an earlier run of {rev} stopped part-way: run by hand what it did not reach "
-            f"({len(rest)} statement(s) after `{_short(later.statement, 60)}`), then `{tool} stamp {rev}`",
+            f"({len(rest)} statement(s) after `{_short(later.statement, 60)}`), then `{stamp}`",
             f"if the existing objects were made by hand: run the statements of {rev} that are not satisfied, "
-            f"data steps included, by hand, then `{tool} stamp {rev}`"],
+            f"data steps included, by hand, then `{stamp}`"],
         sql=rest)
 
 

@@ -37,6 +37,47 @@ class ColumnShape:
         return self.type, self.nullable
 
 
+@dataclass(frozen=True)
+class TableShape:
+    """A whole table as the database describes it: what a rebuild of the table must leave (names folded)."""
+
+    columns: tuple[tuple[str, ColumnShape], ...]  # (name, shape), in the table's order
+    primary_key: tuple[str, ...] = ()
+    autoincrement: bool = False
+    foreign_keys: frozenset = frozenset()  # (columns, referenced table and columns, on update, on delete, deferrable)
+    uniques: frozenset = frozenset()  # column tuples of UNIQUE constraints
+    checks: frozenset = frozenset()  # CHECK clauses, printed the same way on both sides
+
+    def column(self, name: str) -> ColumnShape | None:
+        return next((shape for col, shape in self.columns if col == name.casefold()), None)
+
+    def differences(self, wanted: TableShape) -> list[str]:
+        """How this table is not `wanted`, one phrase each; [] when they agree (column order aside)."""
+        out = []
+        for name, want in wanted.columns:
+            have = self.column(name)
+            if have is None:
+                out.append(f"column {name} is missing")
+            elif have != want:
+                out.append(f"column {name} is {have.describe()}, wanted {want.describe()}")
+        out += [f"column {name} ({have.describe()}) is not in the migration's table"
+                for name, have in self.columns if wanted.column(name) is None]
+        for label, mine, theirs in (("primary key", self.primary_key, wanted.primary_key),
+                                    ("AUTOINCREMENT", self.autoincrement, wanted.autoincrement),
+                                    ("foreign keys", sorted(self.foreign_keys), sorted(wanted.foreign_keys)),
+                                    ("UNIQUE constraints", sorted(self.uniques), sorted(wanted.uniques)),
+                                    ("CHECK constraints", sorted(self.checks), sorted(wanted.checks))):
+            if mine != theirs:
+                out.append(f"{label} {_shown(mine)}, wanted {_shown(theirs)}")
+        return out
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return repr(value) if value else "none"
+
+
 class BaseShadow:
     """Context manager; subclasses replay statements. The live side defaults to the catalog snapshot."""
 
@@ -73,6 +114,10 @@ class BaseShadow:
     def view_definition(self, effect: Effect) -> str | None:
         return None
 
+    def table_shape(self, effect: Effect) -> TableShape | None:
+        """The whole table a rebuild makes (`rebuild_table`: its CREATE TABLE replayed)."""
+        return None
+
     # -- live: the existing object, read the same way -------------------------------------------------
     def live_column(self, effect: Effect, catalog: Catalog) -> ColumnShape | None:
         col = catalog.column(effect.table or "", effect.name, effect.schema)
@@ -91,4 +136,7 @@ class BaseShadow:
         return constraint.definition
 
     def live_view_definition(self, effect: Effect) -> str | None:
+        return None
+
+    def live_table_shape(self, effect: Effect) -> TableShape | None:
         return None

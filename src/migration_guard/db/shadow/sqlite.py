@@ -8,6 +8,9 @@ tokenizer) and both sides are read with the same pragmas:
 - a table: each column's declared type and NOT NULL;
 - an index: uniqueness, key columns in order with DESC and collation, expressions and the WHERE of a
   partial index (both as sqlglot prints them), replayed on a TEMP copy made from the table's own DDL.
+A whole table (what a Django rebuild through `new__t` leaves) is its CREATE TABLE replayed on a TEMP table,
+read with table_info, foreign_key_list and index_list, plus what only its DDL says (CHECK clauses,
+AUTOINCREMENT, DEFERRABLE foreign keys).
 A view compares its SELECT as sqlglot prints both. TEMP objects live in the connection's own temp
 database, never in the database file, and are dropped at once.
 """
@@ -21,7 +24,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from migration_guard.db.catalog.model import Catalog, Index
-from migration_guard.db.shadow.base import BaseShadow, ColumnShape
+from migration_guard.db.shadow.base import BaseShadow, ColumnShape, TableShape
 from migration_guard.operations import Effect
 from migration_guard.operations._sqlglot import Tokens, parse, replace
 
@@ -104,6 +107,47 @@ class SQLiteShadow(BaseShadow):
     def live_table_columns(self, effect: Effect, catalog: Catalog) -> dict[str, ColumnShape] | None:
         return self._columns(effect.schema or "main", effect.name) or None
 
+    # -- whole tables (Django's rebuilds) ------------------------------------------------------------
+    def _shape(self, schema: str, table: str, scratch: str | None = None,
+               real: str | None = None) -> TableShape | None:
+        """The whole table: columns, primary key, AUTOINCREMENT, foreign keys, UNIQUE constraints, CHECKs. A
+        foreign key of a rebuild's new table to itself (`scratch`) names the table it becomes (`real`)."""
+        columns = self._columns(schema, table)
+        if not columns:
+            return None
+
+        def pragma(name: str, of: str) -> list:
+            return self._rows(f"PRAGMA {self._q(schema)}.{name}({self._q(of)})")
+
+        primary = tuple(r[1].casefold() for r in sorted((r for r in pragma("table_info", table) if r[5]),
+                                                        key=lambda r: r[5]))
+        keys: dict[int, list] = {}
+        for fk_id, _seq, ref, column, to, on_update, on_delete, _match in pragma("foreign_key_list", table):
+            keys.setdefault(fk_id, []).append((column, ref, to, on_update, on_delete))
+        checks, autoincrement, deferred = _ddl_parts(self._ddl(schema, "table", table) or "")
+        foreign = set()
+        for parts in keys.values():
+            ref, keyed = parts[0][1], tuple(p[0].casefold() for p in parts)
+            ref = real if scratch and real and ref.casefold() == scratch.casefold() else ref
+            foreign.add((keyed, ref.casefold(), tuple((p[2] or "").casefold() for p in parts), parts[0][3],
+                         parts[0][4], "DEFERRABLE" if keyed in deferred else ""))
+        uniques = {tuple(r[2].casefold() for r in pragma("index_info", index[1]))
+                   for index in pragma("index_list", table) if index[3] == "u"}
+        return TableShape(tuple((name.casefold(), shape) for name, shape in columns.items()), primary,
+                          autoincrement, frozenset(foreign), frozenset(uniques), checks)
+
+    def table_shape(self, effect: Effect) -> TableShape | None:
+        create = effect.detail.get("create") or effect.statement
+        copy = self._name()
+        replay = self._retarget(create, TokenType.TABLE, ("IF", "NOT", "EXISTS"), f"temp.{self._q(copy)}")
+        if replay is None:
+            return None
+        return self._run([replay], lambda: self._shape("temp", copy, effect.detail.get("scratch"), effect.table),
+                         [copy])
+
+    def live_table_shape(self, effect: Effect) -> TableShape | None:
+        return self._shape(effect.schema or "main", effect.table or effect.name)
+
     # -- indexes --------------------------------------------------------------------------------------
     def _index(self, schema: str, table: str, name: str) -> str | None:
         listed = [r for r in self._rows(f"PRAGMA {self._q(schema)}.index_list({self._q(table)})")
@@ -161,6 +205,31 @@ def _collations(create_table: str) -> dict[str, str]:
                 if isinstance(constraint.kind, exp.CollateColumnConstraint):
                     out[col.name.casefold()] = constraint.kind.this.name.upper()
     return out
+
+
+def _ddl_parts(create_table: str) -> tuple[frozenset, bool, set]:
+    """What the pragmas do not say, from a stored CREATE TABLE: its CHECK clauses (names unquoted and
+    folded), whether its key is AUTOINCREMENT, and the column tuples of its DEFERRABLE foreign keys."""
+    trees = parse(create_table, "sqlite")
+    if not trees:
+        return frozenset(), False, set()
+    checks = set()
+    for node in trees[0].find_all(exp.CheckColumnConstraint):
+        node = node.copy()
+        for ident in node.find_all(exp.Identifier):
+            ident.set("this", ident.name.casefold())
+            ident.set("quoted", False)
+        checks.add(node.sql(dialect="sqlite"))
+    deferred = set()
+    for ref in trees[0].find_all(exp.Reference):
+        if "DEFERRABLE" not in [str(o).upper() for o in ref.args.get("options") or ()]:
+            continue
+        owner = ref.parent
+        if isinstance(owner, exp.ForeignKey):
+            deferred.add(tuple(c.name.casefold() for c in owner.expressions))
+        elif isinstance(owner, exp.ColumnConstraint) and isinstance(owner.parent, exp.ColumnDef):
+            deferred.add((owner.parent.name.casefold(),))
+    return frozenset(checks), trees[0].find(exp.AutoIncrementColumnConstraint) is not None, deferred
 
 
 def _index_parts(create_index: str) -> tuple[list[str] | None, str | None]:

@@ -12,10 +12,10 @@ Not duplicate_relation: the PostgreSQL text also contains `relation "t" ... alre
 rule runs first and duplicate_relation ignores a relation preceded by "of".
 Not a column that is "already there" when the statement is a CREATE TABLE: MySQL and SQLite say the
 same when one CREATE TABLE names a column twice, a bug in the migration that no catalog state
-explains; that is left to `unknown`. The exception is alembic's SQLite batch mode, whose
-`CREATE TABLE _alembic_tmp_t` copies the existing columns of t plus the new one: there the column
-really is already in t. PostgreSQL's other 42701 text, `column "c" specified more than once`, is the
-same kind of bug and is not read.
+explains; that is left to `unknown`. The exceptions are the table rebuilds on SQLite, alembic batch
+mode's `CREATE TABLE _alembic_tmp_t` and Django's `CREATE TABLE new__t`, which make t again with the
+new column: there the column really is already in t. PostgreSQL's other 42701 text, `column "c"
+specified more than once`, is the same kind of bug and is not read.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ TRIGGERS = ("already exists", "uplicate column name")
 _PG = re.compile(rf"column {_names.pg('column')} of relation {_names.pg('table')} already exists")
 _MYSQL = re.compile(rf"Duplicate column name {_names.my('column')}")
 _SQLITE = re.compile(rf"duplicate column name: {_names.sqlite('column')}")
-_BATCH_PREFIX = "_alembic_tmp_"
+_SCRATCH_PREFIXES = ("_alembic_tmp_", "new__")  # alembic batch mode's and Django's SQLite table rebuilds
 
 
 def match(ctx: LineContext) -> Failure | None:
@@ -53,9 +53,10 @@ def match(ctx: LineContext) -> Failure | None:
     failure.object_type, failure.object_name, failure.column = "column", column, column
     stmt = ctx.stmt
     if stmt is not None and stmt.verb == "create" and stmt.object_type == "table":
-        if not (stmt.name or "").startswith(_BATCH_PREFIX):
+        prefix = next((p for p in _SCRATCH_PREFIXES if (stmt.name or "").startswith(p)), None)
+        if prefix is None:
             return None
-        failure.table = failure.table or stmt.name[len(_BATCH_PREFIX) :]
+        failure.table = failure.table or stmt.name[len(prefix) :]
     elif stmt is not None and stmt.table:
         failure.table = failure.table or stmt.table
     return failure
