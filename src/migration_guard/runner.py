@@ -15,7 +15,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migration_guard import preflight
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
 from migration_guard.db.lock import Lock, end_sessions
@@ -195,26 +194,9 @@ class Runner:
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:
-        ctx = Context(Failure("unknown"), engine, dialect, framework, pending, self.env, self.settings)
-        predicted = preflight.predict(ctx)
-        self.report.predicted = predicted
-        if not predicted:
-            self._finish("clean", f"Dry run: {len(pending)} pending revision(s); no failure predicted. "
-                                  "Nothing was changed.")
-            return
-        ctx.failure = predicted[0]
-        self.progress.say(f"dry run: revision {predicted[0].revision} would fail: {predicted[0].message}")
-        decision = plan.decide(ctx)
-        if decision.refusal:
-            self.report.refusals.append(decision.refusal)
-            self.progress.say(f"dry run: the guard would refuse: {decision.refusal.reason}")
-        for step in decision.steps:
-            step.action.id = self._action_id()
-            self.report.actions.append(step.action)
-            self.progress.say(f"dry run: would apply {step.action.kind} on {step.action.target}")
-            for line in step.action.evidence:
-                self.progress.say(f"    {line}")
-        self._finish("predicted_failure", "Dry run: a failure is predicted; nothing was changed.")
+        from migration_guard.preflight import check
+
+        check.dry_run(self, framework, engine, dialect, pending)
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:

@@ -22,6 +22,8 @@ class Settings:
     report_json: str | None = None
     report_md: str | None = None
     dry_run: bool = False
+    rehearse: bool = False  # check: also run the pending migrations in a transaction that never commits
+    preflight: bool = True  # run: plan, before the first attempt, the recoveries a prediction proves
     dedupe: str = "off"
     lock_timeout: float = 600.0
     connect_timeout: float = 30.0

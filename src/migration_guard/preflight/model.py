@@ -1,0 +1,114 @@
+"""What a prediction is made of: findings, how each revision was checked, and the step a check reads."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from migration_guard.diagnose.failure import Failure
+from migration_guard.frameworks.base import Revision
+from migration_guard.operations import Effect
+from migration_guard.preflight.requirements import Requirement
+from migration_guard.preflight.state import State
+
+# Every query the check sends runs in its own short transaction under these limits, so a lock it
+# takes is released within STATEMENT_TIMEOUT_S, and it never queues behind a busy table for long.
+LOCK_TIMEOUT_S = 2
+STATEMENT_TIMEOUT_S = 10
+
+
+class Unsettled(Exception):
+    """The check could not settle the question (a query timed out, a table is busy): predict nothing."""
+
+
+@dataclass
+class Finding:
+    failure: Failure
+    found_by: str = "analysis"  # analysis, rehearsal
+    evidence: list[str] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)  # e.g. {"rows": 5, "groups": 2}
+
+
+@dataclass
+class RevisionCheck:
+    revision: str
+    description: str = ""
+    how: str = "analysed"  # analysed, rehearsed, not analysed
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"revision": self.revision, "description": self.description, "how": self.how, "note": self.note}
+
+
+@dataclass
+class Findings:
+    findings: list[Finding] = field(default_factory=list)
+    revisions: list[RevisionCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f.failure for f in self.findings]
+
+    def revision(self, rev_id: str) -> RevisionCheck | None:
+        return next((r for r in self.revisions if r.revision == rev_id), None)
+
+
+@dataclass
+class Step:
+    """One pending statement as a check sees it, with the schema as the earlier statements leave it."""
+
+    ctx: object
+    revision: Revision
+    statement: str
+    effects: list[Effect]
+    requirements: list[Requirement]
+    state: State
+    conn: Connection
+
+    @property
+    def catalog(self):
+        return self.ctx.catalog
+
+    @property
+    def dialect(self) -> str:
+        return self.ctx.dialect
+
+    def quote(self, name: str) -> str:
+        return self.conn.dialect.identifier_preparer.quote(name)
+
+    def table_sql(self, table: str, schema: str | None) -> str:
+        return f"{self.quote(schema)}.{self.quote(table)}" if schema else self.quote(table)
+
+    def failure(self, kind: str, **fields) -> Failure:
+        return Failure(kind, revision=self.revision.id, statement=self.statement, dialect=self.dialect, **fields)
+
+    @contextmanager
+    def transaction(self, read_only: bool = True):
+        """A short transaction that is always rolled back, under the check's lock and statement limits."""
+        tx = self.conn.begin()
+        try:
+            if self.dialect == "postgresql":
+                if read_only:
+                    self.conn.execute(text("SET TRANSACTION READ ONLY"))
+                self.conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'"))
+                self.conn.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT_S}s'"))
+            yield self.conn
+        finally:
+            tx.rollback()
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        try:
+            with self.transaction() as conn:
+                return [tuple(r) for r in conn.execute(text(sql), params or {})]
+        except Exception as exc:  # a busy table, a timeout, a type the query cannot compare
+            raise Unsettled(_first_line(exc)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__

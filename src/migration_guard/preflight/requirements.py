@@ -1,0 +1,134 @@
+"""What a statement asks of the rows already in a table, read by the dialect's own parser.
+
+A statement that builds a unique index, sets NOT NULL, adds a foreign key or changes a column's type
+succeeds or fails depending on the data, not only on the schema. Each such demand is one
+Requirement; the preflight modules check it against the live rows. Expressions are kept as SQL of
+the same dialect (deparsed by pglast), so a check can put them in a query as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pglast import ast, enums
+
+from migration_guard.operations import postgresql as pg
+
+# Column types whose values are filled in by the database, so NOT NULL holds for existing rows.
+_SELF_FILLING = {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"}
+
+
+@dataclass
+class Requirement:
+    kind: str  # unique, not_null, foreign_key, type_change; added_column (no demand: what existing rows get)
+    table: str
+    statement: str
+    schema: str | None = None
+    name: str | None = None  # the index or constraint, when the statement names it
+    columns: list[str] = field(default_factory=list)  # column names (None-free); for unique, plain key columns
+    keys: list[str] = field(default_factory=list)  # unique: key columns or expressions, as SQL
+    predicate: str | None = None  # unique: partial index condition, as SQL
+    nulls_distinct: bool = True  # unique: NULLS NOT DISTINCT makes NULL keys collide
+    primary: bool = False  # unique: a primary key
+    new_column: bool = False  # not_null: the column is added by this statement, with no default
+    ref_table: str | None = None  # foreign_key
+    ref_schema: str | None = None
+    ref_columns: list[str] = field(default_factory=list)  # empty: the referenced table's primary key
+    new_type: str | None = None  # type_change: the type as written
+    using: str | None = None  # type_change: USING expression, as SQL
+    fills: bool = True  # added_column: existing rows get a value (a default, identity, serial), not NULL
+    cmd: int = 0  # position of the subcommand in an ALTER TABLE
+    object_type: str = "constraint"  # index or constraint, for unique
+
+
+def of(statement: str, dialect: str) -> list[Requirement]:
+    if dialect == "postgresql":
+        return postgresql(statement)
+    return []
+
+
+def postgresql(statement: str) -> list[Requirement]:
+    out: list[Requirement] = []
+    for node in pg.parse(statement):
+        if isinstance(node, ast.IndexStmt) and node.unique:
+            out.append(_unique_index(node, statement))
+        elif isinstance(node, ast.AlterTableStmt) and node.objtype == enums.ObjectType.OBJECT_TABLE:
+            rel = node.relation
+            for i, cmd in enumerate(node.cmds or ()):
+                out.extend(_alter(cmd, rel.relname, rel.schemaname, statement, i))
+    return out
+
+
+def _unique_index(node: ast.IndexStmt, statement: str) -> Requirement:
+    keys, columns = [], []
+    for param in node.indexParams or ():
+        sql = _quote(param.name) if param.name else f"({pg.deparse(param.expr)})"
+        if param.collation:
+            sql += " COLLATE " + ".".join(_quote(n.sval) for n in param.collation)
+        keys.append(sql)
+        columns.append(param.name or pg.deparse(param.expr))
+    rel = node.relation
+    return Requirement("unique", rel.relname, statement, schema=rel.schemaname, name=node.idxname,
+                       columns=columns, keys=keys, object_type="index",
+                       predicate=pg.deparse(node.whereClause) if node.whereClause is not None else None,
+                       nulls_distinct=not getattr(node, "nulls_not_distinct", False))
+
+
+def _alter(cmd, table: str, schema: str | None, statement: str, i: int) -> list[Requirement]:
+    sub = cmd.subtype
+    common = {"table": table, "schema": schema, "statement": statement, "cmd": i}
+    if sub == enums.AlterTableType.AT_SetNotNull:
+        return [Requirement("not_null", columns=[cmd.name], **common)]
+    if sub == enums.AlterTableType.AT_AlterColumnType:
+        coldef = cmd.def_
+        using = pg.deparse(coldef.raw_default) if coldef.raw_default is not None else None
+        return [Requirement("type_change", columns=[cmd.name], new_type=pg.deparse(coldef.typeName),
+                            using=using, **common)]
+    if sub == enums.AlterTableType.AT_AddColumn:
+        return _add_column(cmd.def_, common)
+    if sub == enums.AlterTableType.AT_AddConstraint:
+        return _constraint(cmd.def_, common)
+    return []
+
+
+def _add_column(coldef: ast.ColumnDef, common: dict) -> list[Requirement]:
+    kinds = {c.contype for c in coldef.constraints or ()}
+    type_name = (coldef.typeName.names[-1].sval if coldef.typeName and coldef.typeName.names else "").lower()
+    fills = kinds & {enums.ConstrType.CONSTR_DEFAULT, enums.ConstrType.CONSTR_IDENTITY,
+                     enums.ConstrType.CONSTR_GENERATED} or type_name in _SELF_FILLING
+    out = [Requirement("added_column", columns=[coldef.colname], fills=bool(fills), new_type=type_name, **common)]
+    if kinds & {enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY} and not fills:
+        # Every existing row gets NULL in the new column, which NOT NULL then rejects.
+        out.append(Requirement("not_null", columns=[coldef.colname], new_column=True, new_type=type_name, **common))
+    return out
+
+
+def _constraint(con: ast.Constraint, common: dict) -> list[Requirement]:
+    if con.skip_validation:  # NOT VALID: existing rows are not checked
+        return []
+    names = [n.sval for n in con.keys or () if isinstance(n, ast.String)]
+    if con.contype in (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE):
+        if getattr(con, "indexname", None):  # USING INDEX: the index already holds the rows
+            return []
+        keys = [_quote(n) for n in names]
+        primary = con.contype == enums.ConstrType.CONSTR_PRIMARY
+        out = [Requirement("unique", name=con.conname, columns=names, keys=keys, primary=primary,
+                           nulls_distinct=not getattr(con, "nulls_not_distinct", False), **common)]
+        if primary:
+            out = [Requirement("not_null", name=con.conname, columns=[n], **common) for n in names] + out
+        return out
+    if con.contype == enums.ConstrType.CONSTR_FOREIGN and con.fk_matchtype in ("s", "\x00", None):
+        ref = con.pktable
+        return [Requirement("foreign_key", name=con.conname,
+                            columns=[n.sval for n in con.fk_attrs or ()],
+                            ref_table=ref.relname, ref_schema=ref.schemaname,
+                            ref_columns=[n.sval for n in con.pk_attrs or ()], **common)]
+    return []
+
+
+def _quote(name: str) -> str:
+    """A column name as PostgreSQL must read it back (quoted unless it is a plain lower-case word)."""
+    from pglast.stream import RawStream
+
+    node = ast.ColumnRef(fields=(ast.String(sval=name),))
+    return RawStream()(node)
