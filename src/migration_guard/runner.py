@@ -115,6 +115,12 @@ class Runner:
             return
         child_plan: dict = {"skip": {}}
         acted_on: set = set()
+        if self.settings.preflight:  # recoveries a prediction proves are planned before the first attempt
+            from migration_guard.preflight import ahead
+
+            pending = ahead.plan(self, framework, engine, dialect, pending or [], child_plan, acted_on)
+            if pending is None:
+                return
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
             self.phase = f"attempt {number} ran the command"

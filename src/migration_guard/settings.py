@@ -23,6 +23,7 @@ class Settings:
     report_md: str | None = None
     dry_run: bool = False
     rehearse: bool = False  # check: also run the pending migrations in a transaction that never commits
+    rehearse_timeout: float = 60.0  # check --rehearse: the longest the rehearsal may run (and hold its locks)
     preflight: bool = True  # run: plan, before the first attempt, the recoveries a prediction proves
     dedupe: str = "off"
     lock_timeout: float = 600.0

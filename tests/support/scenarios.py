@@ -274,3 +274,24 @@ DATA = [
 
 ALL = EXISTING + DATA
 BY_NAME = {s.name: s for s in ALL}
+
+# -- a failure only running the migration shows ------------------------------------------------------
+# The revision asks the database how many orders there are and creates the archive only when there
+# are some: the tool's offline --sql mode cannot print that without a database, so only a rehearsal
+# sees that the archive table it creates is already there.
+RUNTIME = [
+    Rev("r1", "orders", """
+        op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("ref", sa.Text))
+    """),
+    Rev("r2", "archive when there are orders", """
+        bind = op.get_bind()
+        if bind.execute(sa.text("SELECT count(*) FROM orders")).scalar():
+            op.create_table("orders_archive", sa.Column("id", sa.Integer, primary_key=True),
+                            sa.Column("ref", sa.Text))
+    """),
+]
+INSPECTS = Scenario("inspects_the_database", RUNTIME, then(upto("r1"), sql(
+    "INSERT INTO orders (ref) VALUES ('A-1')", "CREATE TABLE orders_archive (id serial PRIMARY KEY, note text)")),
+    first=("duplicate_relation", "orders_archive", None), run_status="refused")
+ALL.append(INSPECTS)
+BY_NAME[INSPECTS.name] = INSPECTS
