@@ -12,7 +12,7 @@ not in the database when `check` runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.guard import bare, execute, tool
@@ -31,7 +31,7 @@ class Scenario:
     # What `check` must predict first (kind, table, column), for the per-kind tests; None: clean.
     first: tuple | None = None
     run_status: str | None = None  # what `run` ends with
-    extra: dict = field(default_factory=dict)
+    runtime_only: bool = False  # only running the migration shows the failure (check --rehearse)
 
     def project(self, root: Path, url: str) -> tuple[Path, dict, list[str]]:
         if self.flask:
@@ -185,11 +185,11 @@ EXISTING = [
         "CREATE INDEX ix_members_email ON members (email)"),
         first=("duplicate_relation", "members", None), run_status="refused"),
     Scenario("stale_type", WIDGETS, sql("CREATE TYPE widgets AS (a integer, b text)"),
-             first=("duplicate_type", "widgets", None), run_status="recovered"),
+             first=("duplicate_relation", "widgets", None), run_status="recovered"),
     Scenario("type_in_use", [Rev("w1", "widgets", """
         op.create_table("widgets", sa.Column("id", sa.Integer, primary_key=True))
     """)], sql("CREATE TYPE widgets AS (a integer)", "CREATE TABLE holder (w widgets)"),
-        first=("duplicate_type", "widgets", None), run_status="refused"),
+        first=("duplicate_relation", "widgets", None), run_status="refused"),
     Scenario("flask_hotfix", FLASK_REVS, then(upto("f1", flask=True), sql(
         "ALTER TABLE users ADD COLUMN display_name VARCHAR(100)")), flask=True,
         first=("duplicate_column", "users", "display_name"), run_status="recovered"),
@@ -201,7 +201,7 @@ EXISTING = [
         op.create_table('wid"get; DROP TABLE keep', sa.Column("id", sa.Integer, primary_key=True))
     """)], sql("CREATE TABLE keep (id int)", "INSERT INTO keep VALUES (1)",
                'CREATE TYPE "wid""get; DROP TABLE keep" AS (a int)'),
-        first=("duplicate_type", 'wid"get; DROP TABLE keep', None), run_status="recovered"),
+        first=("duplicate_relation", 'wid"get; DROP TABLE keep', None), run_status="recovered"),
 ]
 
 # -- one scenario per data kind --------------------------------------------------------------------
@@ -272,7 +272,44 @@ DATA = [
     """, None),
 ]
 
-ALL = EXISTING + DATA
+EXISTING.append(Scenario(
+    "check_constraint_exists", MEMBERS, then(upto("i1"), sql(
+        "ALTER TABLE members ADD CONSTRAINT ck_members_age CHECK (age >= 0)")),
+    first=("duplicate_object", "members", None), run_status="recovered"))
+DATA += [
+    data_scenario("integer_from_digit_strings", """
+        op.execute("DELETE FROM accounts WHERE code !~ '^[0-9]+$' OR code IS NULL")
+        op.alter_column("accounts", "code", type_=sa.Integer, postgresql_using="code::integer",
+                        existing_type=sa.String(20))
+    """, None),
+    data_scenario("drop_an_existing_column", """
+        op.drop_column("accounts", "code")
+    """, None),
+]
+
+# Databases that will not break, one per kind of "already exists": the same projects, not prepared.
+CLEAN = [
+    Scenario("no_hotfix", SETTINGS, upto("a1"), run_status="succeeded"),
+    Scenario("fresh_database", SETTINGS, run_status="succeeded"),
+    Scenario("enum_absent", POSTS, run_status="succeeded"),
+    Scenario("index_and_check_absent", MEMBERS, upto("i1"), run_status="succeeded"),
+    Scenario("flask_fresh", FLASK_REVS, flask=True, run_status="succeeded"),
+]
+
+# For each kind `check` predicts, a database that will not break in that way.
+CLEAN_TWIN = {
+    "duplicate_column": "no_hotfix",
+    "duplicate_relation": "fresh_database",
+    "duplicate_type": "enum_absent",
+    "duplicate_object": "index_and_check_absent",
+    "duplicate_data": "unique_over_distinct_rows",
+    "null_data": "not_null_after_the_data_step_fills_it",
+    "orphan_data": "foreign_key_after_orphans_are_cleared",
+    "type_conversion": "integer_from_digit_strings",
+    "missing_object": "drop_an_existing_column",
+}
+
+ALL = EXISTING + DATA + CLEAN
 BY_NAME = {s.name: s for s in ALL}
 
 # -- a failure only running the migration shows ------------------------------------------------------
@@ -292,6 +329,6 @@ RUNTIME = [
 ]
 INSPECTS = Scenario("inspects_the_database", RUNTIME, then(upto("r1"), sql(
     "INSERT INTO orders (ref) VALUES ('A-1')", "CREATE TABLE orders_archive (id serial PRIMARY KEY, note text)")),
-    first=("duplicate_relation", "orders_archive", None), run_status="refused")
+    first=("duplicate_relation", "orders_archive", None), run_status="refused", runtime_only=True)
 ALL.append(INSPECTS)
 BY_NAME[INSPECTS.name] = INSPECTS

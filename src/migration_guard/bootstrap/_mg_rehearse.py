@@ -61,10 +61,13 @@ def install(hooks, state, emit):
         default.DefaultDialect.do_commit = no_commit
         base._ConnDialect.do_commit = no_commit
 
-        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        def named_stop():
             reason = stops.get(state.get("revision") or "")
             if reason:
                 stop(reason)
+
+        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+            named_stop()
             dbapi = conn.connection.dbapi_connection
             if getattr(dbapi, "autocommit", True):
                 stop("the migration switches to autocommit, so its statements would commit one by one")
@@ -72,6 +75,7 @@ def install(hooks, state, emit):
             return statement, parameters
 
         def set_options(conn, opts):
+            named_stop()
             if str(opts.get("isolation_level", "")).upper() == "AUTOCOMMIT":
                 stop("the migration needs autocommit (autocommit_block), which would commit what ran before it")
 

@@ -41,6 +41,7 @@ def analyse(ctx) -> Findings:
                                        f"no statement parser for {ctx.dialect} in the preflight yet")
                          for r in ctx.pending]
         return out
+    load_statements(ctx)
     state = State(ctx.catalog)
     with ctx.engine.connect() as conn:
         for rev in ctx.pending:
@@ -59,6 +60,21 @@ def analyse(ctx) -> Findings:
     for finding in out.findings:
         source.locate(finding.failure, ctx.pending)
     return out
+
+
+def load_statements(ctx) -> None:
+    """The pending statements, from the tool's offline mode run with sessions read-only by default.
+
+    Offline mode still runs the migrations' Python code, and a migration may open connections of
+    its own; on PostgreSQL the server then refuses any write they try (PGOPTIONS), so printing the
+    statements changes nothing either.
+    """
+    if ctx._sql is not None:
+        return
+    env = dict(ctx.env)
+    if ctx.dialect == "postgresql":
+        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c default_transaction_read_only=on".strip()
+    ctx._sql = ctx.framework.revision_sql(env, ctx.pending, ctx.engine)
 
 
 def _statement(ctx, rev, statement: str, state: State, conn, out: Findings) -> None:
