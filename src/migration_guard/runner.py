@@ -72,6 +72,10 @@ class Runner:
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
             lock = Lock(engine)
+            if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
+                from migration_guard.preflight import early
+
+                self.early = early.start(framework, engine, self.env)
             self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))

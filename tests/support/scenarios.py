@@ -285,6 +285,20 @@ DATA += [
     data_scenario("drop_an_existing_column", """
         op.drop_column("accounts", "code")
     """, None),
+    # Statements the analysis cannot follow (a DO block) make it claim nothing absent afterwards.
+    data_scenario("drop_after_a_do_block", """
+        op.execute("DO $$ BEGIN EXECUTE 'ALTER TABLE accounts ADD COLUMN nickname text'; END $$")
+        op.drop_column("accounts", "nickname")
+    """, None),
+    data_scenario("rename_then_add_the_old_name", """
+        op.alter_column("accounts", "code", new_column_name="legacy_code")
+        op.add_column("accounts", sa.Column("code", sa.Integer))
+    """, None),
+    Scenario("two_revisions_create_one_index", [ACCOUNTS, Rev("k2", "index", """
+        op.create_index("ix_accounts_code", "accounts", ["code"])
+    """), Rev("k3", "index again", """
+        op.create_index("ix_accounts_code", "accounts", ["code"])
+    """)], then(upto("k1"), ACCOUNT_ROWS), first=("duplicate_relation", "accounts", None), run_status="refused"),
 ]
 
 # Databases that will not break, one per kind of "already exists": the same projects, not prepared.

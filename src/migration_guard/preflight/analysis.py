@@ -14,10 +14,14 @@ revision of a dialect without a statement parser here.
 
 from __future__ import annotations
 
+import threading
+
+from migration_guard.operations import postgresql as pg
 from migration_guard.preflight import (
     duplicate_data,
     exists,
     missing,
+    model,
     null_data,
     orphan_data,
     reading,
@@ -41,9 +45,14 @@ def analyse(ctx) -> Findings:
                                        f"no statement parser for {ctx.dialect} in the preflight yet")
                          for r in ctx.pending]
         return out
-    load_statements(ctx)
-    state = State(ctx.catalog)
-    with ctx.engine.connect() as conn:
+    # The tool prints the statements in its own process while the catalog is read here.
+    printing = threading.Thread(target=load_statements, args=(ctx,), daemon=True)
+    printing.start()
+    try:
+        state = State(ctx.catalog)
+    finally:
+        printing.join()
+    with ctx.engine.connect() as conn, model.reader(ctx.engine) as rows:
         for rev in ctx.pending:
             statements = ctx.sql.get(rev.id)
             if statements is None:
@@ -56,7 +65,7 @@ def analyse(ctx) -> Findings:
             check = RevisionCheck(rev.id, rev.description, "analysed", _note(state))
             out.revisions.append(check)
             for statement in statements:
-                _statement(ctx, rev, statement, state, conn, out)
+                _statement(ctx, rev, statement, state, conn, rows, out)
     for finding in out.findings:
         source.locate(finding.failure, ctx.pending)
     return out
@@ -69,19 +78,22 @@ def load_statements(ctx) -> None:
     its own; on PostgreSQL the server then refuses any write they try (PGOPTIONS), so printing the
     statements changes nothing either.
     """
-    if ctx._sql is not None:
-        return
-    env = dict(ctx.env)
-    if ctx.dialect == "postgresql":
+    if ctx._sql is None:
+        ctx._sql = ctx.framework.revision_sql(statements_env(ctx.env, ctx.dialect), ctx.pending, ctx.engine)
+
+
+def statements_env(env: dict, dialect: str) -> dict:
+    env = dict(env)
+    if dialect == "postgresql":
         env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c default_transaction_read_only=on".strip()
-    ctx._sql = ctx.framework.revision_sql(env, ctx.pending, ctx.engine)
+    return env
 
 
-def _statement(ctx, rev, statement: str, state: State, conn, out: Findings) -> None:
+def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings) -> None:
     effects = ctx.effects(statement)
-    needs = requirements.of(statement, ctx.dialect)
-    step = Step(ctx, rev, statement, effects, needs, state, conn)
-    step.reading = reading.of(statement, ctx.dialect)
+    nodes = pg.parse(statement) if ctx.dialect == "postgresql" else None
+    needs = requirements.of(statement, ctx.dialect, nodes)
+    step = Step(ctx, rev, statement, effects, needs, state, conn, rows, reading.of(statement, ctx.dialect, nodes))
     for module in KINDS:
         try:
             finding: Finding | None = module.examine(step)

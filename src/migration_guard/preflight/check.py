@@ -17,6 +17,9 @@ from migration_guard.recovery.context import Context
 def dry_run(runner, framework, engine, dialect: str, pending: list) -> None:
     say, report = runner.progress.say, runner.report
     ctx = Context(Failure("unknown"), engine, dialect, framework, pending, runner.env, runner.settings)
+    early = getattr(runner, "early", None)
+    if early is not None:
+        early.give(ctx, runner.report.lock_wait_s)
     findings = predict(ctx, rehearse=runner.settings.rehearse, say=say)
     outcomes = walk(ctx, findings.findings)
     report.checked = [r.to_dict() for r in findings.revisions]

@@ -67,7 +67,9 @@ class Step:
     effects: list[Effect]
     requirements: list[Requirement]
     state: State
-    conn: Connection
+    conn: Connection  # for scratch copies, in transactions that are always rolled back
+    reader: Connection | None = None  # read-only session under the check's limits, for queries of the rows
+    reading: object = None  # preflight/reading.py: what the statement needs and does beyond its effects
 
     @property
     def catalog(self):
@@ -102,10 +104,27 @@ class Step:
 
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:
         try:
+            if self.reader is not None:
+                return [tuple(r) for r in self.reader.execute(text(sql), params or {})]
             with self.transaction() as conn:
                 return [tuple(r) for r in conn.execute(text(sql), params or {})]
         except Exception as exc:  # a busy table, a timeout, a type the query cannot compare
             raise Unsettled(_first_line(exc)) from None
+
+
+@contextmanager
+def reader(engine):
+    """A session that can only read, each query its own transaction under the check's limits.
+
+    One round trip per query: on a large schema the analysis asks hundreds of questions, and a
+    transaction per question would hold its locks no longer anyway.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET default_transaction_read_only = on; SET lock_timeout = '{LOCK_TIMEOUT_S}s'; "
+                                 f"SET statement_timeout = '{STATEMENT_TIMEOUT_S}s'")
+        yield conn
 
 
 def _first_line(exc: BaseException) -> str:

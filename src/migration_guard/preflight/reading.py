@@ -57,10 +57,11 @@ _COLUMN_CMDS = {"AT_SetNotNull", "AT_DropNotNull", "AT_AlterColumnType", "AT_Col
                 "AT_SetStorage", "AT_DropColumn", "AT_SetOptions", "AT_ResetOptions", "AT_SetCompression"}
 
 
-def of(statement: str, dialect: str) -> Reading:
+def of(statement: str, dialect: str, nodes=None) -> Reading:
+    """`nodes`: the statement already parsed by the dialect's parser (read here, never changed)."""
     if dialect != "postgresql":
         return Reading(parts=[f"unread {dialect} statement"])
-    nodes = pg.parse(statement)
+    nodes = pg.parse(statement) if nodes is None else nodes
     if not nodes:
         return Reading(parts=["statement PostgreSQL's parser does not accept"])
     reading = Reading()

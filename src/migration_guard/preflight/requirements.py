@@ -41,15 +41,16 @@ class Requirement:
     object_type: str = "constraint"  # index or constraint, for unique
 
 
-def of(statement: str, dialect: str) -> list[Requirement]:
+def of(statement: str, dialect: str, nodes=None) -> list[Requirement]:
+    """`nodes`: the statement already parsed by the dialect's parser (read here, never changed)."""
     if dialect == "postgresql":
-        return postgresql(statement)
+        return postgresql(statement, nodes)
     return []
 
 
-def postgresql(statement: str) -> list[Requirement]:
+def postgresql(statement: str, nodes=None) -> list[Requirement]:
     out: list[Requirement] = []
-    for node in pg.parse(statement):
+    for node in pg.parse(statement) if nodes is None else nodes:
         if isinstance(node, ast.IndexStmt) and node.unique:
             out.append(_unique_index(node, statement))
         elif isinstance(node, ast.AlterTableStmt) and node.objtype == enums.ObjectType.OBJECT_TABLE:
