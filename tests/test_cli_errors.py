@@ -102,15 +102,18 @@ def test_password_never_appears_in_output_or_reports(tmp_path, pg_url):
     project = alembic_project(tmp_path / "app", [Rev("a1", "leaky", """
         import os
         print("connecting to", os.environ["DATABASE_URL"])
+        print("token", os.environ["GITHUB_TOKEN"], "pg", os.environ["PGPASSWORD"])
         op.execute("SELECT * FROM no_such_table")
     """)])
     leaky = pg_url.replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")
     md = project / "report.md"
-    proc, report = guard(project, [tool("alembic"), "upgrade", "head"], {"DATABASE_URL": leaky, "PGPASSWORD": SECRET},
+    proc, report = guard(project, [tool("alembic"), "upgrade", "head"], {"DATABASE_URL": leaky, "PGPASSWORD": SECRET,
+                                                                     "GITHUB_TOKEN": "ghp_" + SECRET},
                          "--report-md", str(md))
 
     assert proc.returncode == 1
     assert "connecting to postgresql://postgres:***@" in proc.stdout
+    assert "token *** pg ***" in proc.stdout
     for text in (proc.stdout, proc.stderr, md.read_text(), str(report)):
         assert SECRET not in text
     assert report["status"] == "failed"

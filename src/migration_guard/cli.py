@@ -39,6 +39,8 @@ def _guard_options(fn):
                      help="Seconds a stopped command gets to exit before it is killed (default 30)."),
         click.option("--no-github", "github", flag_value=False, default=None,
                      help="Do not write GitHub job summaries, annotations or comments."),
+        click.option("--no-github-comment", "github_comment", flag_value=False, default=None,
+                     help="In GitHub Actions, write the job summary and annotations but no pull-request comment."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -110,7 +112,12 @@ def _write(render, report, settings, secrets) -> None:
         render.write_reports(report, settings.report_json, settings.report_md, secrets=secrets)
     except OSError as exc:
         click.echo(f"migration-guard: warning: cannot write the report: {exc}", err=True)
-    click.echo(render.human_summary(report, secrets=secrets), err=True)
+    click.echo(render.human_summary(report, json_path=settings.report_json, md_path=settings.report_md,
+                                    secrets=secrets), err=True)
+    if settings.github:
+        from migration_guard.github import publish
+
+        publish(report, settings, secrets)
 
 
 @main.command()

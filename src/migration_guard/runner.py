@@ -14,22 +14,24 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from migration_guard import faults
 from migration_guard.db import url as urls
 from migration_guard.db.connect import engine_for, wait_for
-from migration_guard.db.lock import Lock, end_sessions
-from migration_guard.diagnose import diagnose_text, primary
-from migration_guard.diagnose.failure import Failure
-from migration_guard.diagnose.structured import from_driver
+from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
-from migration_guard.recovery import plan
-from migration_guard.recovery.context import Context
-from migration_guard.recovery.steps import StepFailed
+from migration_guard.recovery import journal
 from migration_guard.report.model import Attempt, Report
 from migration_guard.runtime import child
 from migration_guard.runtime.progress import Progress
-from migration_guard.settings import Settings
+
+# Diagnosis, planning, recovery and prediction are imported where they are used: a run that
+# succeeds (the common case) never needs them, and every deploy pays for what the guard imports.
+if TYPE_CHECKING:
+    from migration_guard.diagnose.failure import Failure
+    from migration_guard.settings import Settings
 
 SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN", "GH_TOKEN", "DATABASE_PASSWORD")
 NOT_RECOVERABLE = {"unknown", "unrelated"}
@@ -46,6 +48,9 @@ class Runner:
         self.secrets = [self.env[k] for k in SECRET_ENV if self.env.get(k)]
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
+        self.lock: Lock | None = None
+        self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
+        self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
     def _target(self, framework: Framework):
@@ -66,11 +71,13 @@ class Runner:
         try:
             self._check_command()
             framework = detect(self.argv, self.cwd, self.settings.framework)
+            framework.env = self.env  # tools that are asked in a subprocess (Django) need the user's env
             self.report.framework = framework.name
             url = self._target(framework)
             engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
+            framework.prepare()
             lock = Lock(engine)
             if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
                 from migration_guard.preflight import early
@@ -80,10 +87,25 @@ class Runner:
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
             self.report.lock_wait_s = round(lock.waited_s, 3)
+            for note in journal.left_open(engine):
+                self.report.notes.append(note)
+                self.progress.say(note)
+            faults.point("after-lock")
+            orphans = end_orphans(engine)
+            if orphans:
+                note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
+                        "their transactions rolled back")
+                self.report.notes.append(note)
+                self.progress.say(note)
+            if urls.dialect_of(url) == "postgresql":
+                self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
             if lock.waited_s >= 0.5:
                 self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
                                   "state again")
+            self.lock = lock
             self._guarded(framework, engine, urls.dialect_of(url))
+            if any(a.applied for a in self.report.actions):
+                journal.close(engine, self.run_id)
         except Interrupted as stop:
             if not self.report.summary.startswith("Stopped"):
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
@@ -109,11 +131,16 @@ class Runner:
     # -- the run --------------------------------------------------------------------------------------
     def _guarded(self, framework: Framework, engine, dialect: str) -> None:
         pending = framework.pending(engine)
+        self._note_files(pending)
         if pending == [] and framework.upgrades_to_head:
             heads = ", ".join(sorted(framework.applied(engine))) or "base"
-            self.progress.say(f"database is at head ({heads}): nothing to do")
-            self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
-            return
+            if not framework.runs_when_current:
+                self.progress.say(f"database is at head ({heads}): nothing to do")
+                self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
+                return
+            self.progress.say(f"database is at head ({heads}): no migration pending; running the command "
+                              "anyway, for what it does besides migrating")
+            self._current = heads
         if self.settings.dry_run:
             self._dry_run(framework, engine, dialect, pending or [])
             return
@@ -133,7 +160,10 @@ class Runner:
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
             self.report.attempts.append(attempt)
-            self.report.log_tail = result.output[-20000:]
+            # Every attempt's tail: after a recovery the last attempt succeeded, and the failure a reader
+            # wants to see is in the one before it.
+            tail = f"--- attempt {number} (exit {result.exit_code}) ---\n{result.output[-12000:]}"
+            self.report.log_tail = (self.report.log_tail + "\n" + tail if self.report.log_tail else tail)[-30000:]
             if result.signalled:
                 self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
                 self.report.notes.append(f"signal {result.signalled} was passed on to the command")
@@ -144,19 +174,33 @@ class Runner:
                 raise Interrupted(result.signalled)
             if result.exit_code == 0:
                 status = "recovered" if self.report.actions else "succeeded"
-                self._finish(status, "Migrated after recovery." if self.report.actions else "Migrated.")
+                done = "Migrated after recovery." if self.report.actions else "Migrated."
+                if self._current is not None and not self.report.actions:
+                    done = f"Nothing was pending (at {self._current}); the command ran for its other work."
+                self._finish(status, done)
                 return
+            from migration_guard.recovery import plan
+            from migration_guard.recovery.context import Context
+
             failure = self._failure(result)
+            faults.point("after-diagnose")
             attempt.failure = failure
             self.report.failures.append(failure)
             self.progress.say(f"attempt {number} failed: {failure.kind}"
                               f"{' on ' + _object(failure) if _object(failure) else ''}")
+            if not self.lock.held():
+                self._finish("failed", "Failed: the connection holding the migration lock was lost (a server "
+                             "restart or a cut connection); the guard acts on nothing it no longer holds. Deploy "
+                             "again: the next run reads the state afresh.")
+                self.progress.say("the migration lock was lost with its connection: stopping without acting")
+                return
             mismatch = self._other_database(engine)
             if mismatch:
                 self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
                                                       "(DATABASE_URL or --database-url)"])
                 return
             pending = framework.pending(engine) or []
+            self._note_files(pending)
             ctx = Context(failure, engine, dialect, framework, pending, self.env, self.settings, number, acted_on)
             signature = (failure.kind, _object(failure), failure.revision)
             if signature in acted_on and failure.kind not in ("type_catalog_conflict", "history_table_conflict"):
@@ -175,9 +219,12 @@ class Runner:
             acted_on.add((failure.kind,))
             if not self._apply(decision, ctx, child_plan):
                 return
+            pending = framework.pending(engine) or []
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:
+        from migration_guard.recovery.steps import StepFailed
+
         for step in decision.steps:
             action = step.action
             action.id = self._action_id()
@@ -186,7 +233,13 @@ class Runner:
             for line in action.evidence:
                 self.progress.say(f"    {line}")
             try:
+                if step.changes_database:
+                    journal.record(ctx.engine, self.run_id, action, "applying")
+                    faults.point("before-apply")
                 step.apply(ctx, child_plan)
+                faults.point("after-apply")
+                if step.changes_database:
+                    journal.record(ctx.engine, self.run_id, action, "applied")
             except StepFailed as exc:
                 self.report.actions.append(action)
                 self._finish("failed", f"Recovery step {action.kind} failed: {exc}")
@@ -201,6 +254,7 @@ class Runner:
             action.applied = True
             self.report.actions.append(action)
         ctx.refresh()
+        faults.point("before-rerun")
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:
@@ -210,6 +264,10 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:
+        from migration_guard.diagnose import diagnose_text, primary
+        from migration_guard.diagnose.failure import Failure
+        from migration_guard.diagnose.structured import from_driver
+
         failure = primary(diagnose_text(result.output)) or Failure(
             "unknown", message=(result.output.strip().splitlines() or ["(no output)"])[-1][:500])
         event = self.progress.failed_event
@@ -233,6 +291,13 @@ class Runner:
                         f"but the guard locked {engine.url.database!r}: it will not act on a database it "
                         "does not hold")
         return None
+
+    def _note_files(self, pending) -> None:
+        for rev in pending or ():
+            if rev.path:
+                path = Path(rev.path)
+                inside = path.is_absolute() and path.is_relative_to(self.cwd)
+                self.report.revision_files[rev.id] = str(path.relative_to(self.cwd) if inside else path)
 
     def _refuse(self, kind: str, reason: str, steps: list[str]) -> None:
         from migration_guard.report.model import Refusal

@@ -31,6 +31,7 @@ class Settings:
     max_attempts: int = 5
     stop_grace: float = 30.0  # seconds a stopped command gets before it is killed
     github: bool = True
+    github_comment: bool = True  # the pull-request comment only; the job summary and outputs stay
 
 
 DEDUPE = ("off", "keep-oldest", "keep-newest")

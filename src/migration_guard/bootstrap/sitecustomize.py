@@ -4,7 +4,8 @@ Why a sitecustomize: the guard must run the user's migrations as written (no edi
 to migration files) and still (1) report each revision as it starts and ends, (2) capture the
 failing statement with its SQLSTATE/errno from the driver, and (3) replace by a no-op exactly the
 statements the guard's plan proves already satisfied. Hooks are installed lazily, when the child
-itself imports SQLAlchemy, Alembic or Django, so a process that never does pays nothing.
+itself imports SQLAlchemy, Alembic or Django, so a process that never does pays nothing. Django
+gets an execute_wrapper on every connection and a wrapper around MigrationExecutor.apply_migration.
 
 Talks to the guard with one-line JSON events on stderr, prefixed by EVENT_PREFIX.
 """
@@ -122,7 +123,7 @@ def _hook_alembic(module):
     step_cls.__init__ = __init__
 
 
-def _wrap(fn, revision, doc, is_upgrade):
+def _wrap(fn, revision, doc, is_upgrade, error_fields=_error_fields):
     def run(*args, **kwargs):
         _state["revision"] = revision
         _emit("start", revision=revision, doc=(doc or "").strip().split("\n")[0][:200], upgrade=is_upgrade)
@@ -130,7 +131,7 @@ def _wrap(fn, revision, doc, is_upgrade):
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            _emit("fail", revision=revision, seconds=round(time.monotonic() - began, 3), **_error_fields(exc))
+            _emit("fail", revision=revision, seconds=round(time.monotonic() - began, 3), **error_fields(exc))
             raise
         finally:
             _state["revision"] = None
@@ -141,8 +142,113 @@ def _wrap(fn, revision, doc, is_upgrade):
     return run
 
 
+# -- Alembic batch mode (SQLite) -----------------------------------------------------------------
+class BatchDataLossError(Exception):
+    """Alembic's batch mode was about to rebuild a table without copying the values of a column it keeps."""
+
+
+def _hook_batch(module):
+    """A batch add_column of a column the live table already has (a hotfix) makes alembic rebuild the
+    table with the new column in its place and copy nothing into it: the values are silently lost.
+    Stop before the rebuild, only when the column holds values, with the statement that would have run."""
+    impl_cls = module.ApplyBatchImpl
+    original = impl_cls._transfer_elements_to_new_table
+
+    def _transfer_elements_to_new_table(self):
+        original(self)
+        conn = getattr(self.impl, "connection", None)
+        if conn is None or getattr(self.impl, "as_sql", False):
+            return
+        from sqlalchemy import func, select
+        from sqlalchemy.schema import CreateTable
+
+        for name, transfer in self.column_transfers.items():
+            if "expr" in transfer or name not in self.table.c or name not in self.new_table.c:
+                continue
+            held = conn.execute(select(func.count()).select_from(self.table)
+                                .where(self.table.c[name].isnot(None))).scalar()
+            if held:
+                exc = BatchDataLossError(
+                    f"duplicate column name: {name} (table {self.table.name} already has it, with {held} value(s); "
+                    "alembic batch mode would rebuild the table and discard them: migration-guard stopped it "
+                    "before any change)")
+                exc.statement = str(CreateTable(self.new_table).compile(dialect=conn.dialect)).strip()
+                raise exc
+
+    impl_cls._transfer_elements_to_new_table = _transfer_elements_to_new_table
+
+
+# -- Django ---------------------------------------------------------------------------------------
+def _hook_django_executor(module):
+    cls = module.MigrationExecutor
+    original = cls.apply_migration
+
+    def apply_migration(self, state, migration, *args, **kwargs):
+        _state["django_failed"] = None
+        run = _wrap(original, f"{migration.app_label}.{migration.name}",
+                    re.sub(r"^\d+_", "", migration.name).replace("_", " "), True, _django_error_fields)
+        return run(self, state, migration, *args, **kwargs)
+
+    cls.apply_migration = apply_migration
+
+
+def _hook_django_backend(module):
+    """Every Django connection gets the guard's execute_wrapper, outermost, for its whole life."""
+    cls = module.BaseDatabaseWrapper
+    original = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.execute_wrappers.insert(0, _django_execute)
+
+    cls.__init__ = __init__
+
+
+def _django_execute(execute, sql, params, many, context):
+    conn = context.get("connection")
+    if conn is not None and id(conn) not in _state["seen_engines"]:
+        _state["seen_engines"].add(id(conn))
+        with contextlib.suppress(Exception):
+            s, port = conn.settings_dict, str(conn.settings_dict.get("PORT") or "")
+            _emit("connect", dialect=conn.vendor, host=s.get("HOST") or None,
+                  port=int(port) if port.isdigit() else None, database=str(s.get("NAME") or "") or None)
+    if not many and _state["skip"]:
+        # The plan lists statements as `sqlmigrate` renders them: parameters inlined.
+        statement = str(sql) if not params else _django_statement(conn, sql, params)
+        if _should_skip(statement):
+            _emit("skip", revision=_state["revision"], statement=statement)
+            return None
+    try:
+        return execute(sql, params, many, context)
+    except Exception:
+        _state["django_failed"] = (conn, sql, None if many else params)
+        raise
+
+
+def _django_statement(conn, sql, params):
+    if not params or isinstance(params, dict):
+        return str(sql)
+    try:  # what Django's own schema editor does when it collects SQL instead of running it
+        return str(sql) % tuple(map(conn.schema_editor(collect_sql=True).quote_value, params))
+    except Exception:
+        return str(sql)
+
+
+def _django_error_fields(exc):
+    """Django re-raises the driver's error as django.db.utils.*; the driver's own is its __cause__."""
+    failed, _state["django_failed"] = _state.get("django_failed"), None
+    cause = exc.__cause__ if type(exc).__module__ == "django.db.utils" else None
+    fields = _error_fields(cause if isinstance(cause, Exception) else exc)
+    if failed is not None and "statement" not in fields:
+        fields["statement"] = _django_statement(*failed)[:20000]
+    return fields
+
+
 # -- lazy post-import hooks -----------------------------------------------------------------------
-_HOOKS = {"sqlalchemy": _hook_sqlalchemy, "alembic.runtime.migration": _hook_alembic}
+_HOOKS = {"sqlalchemy": _hook_sqlalchemy, "alembic.runtime.migration": _hook_alembic,
+          "alembic.operations.batch": _hook_batch,
+          "django.db.migrations.executor": _hook_django_executor,
+          "django.db.backends.base.base": _hook_django_backend}
 
 
 class _PostImportFinder:

@@ -116,6 +116,22 @@ class Lock:
                     progress(waited, f" (lock file {os.path.basename(self.name)})")
                     next_note += 10.0
 
+    def held(self) -> bool:
+        """Still ours? A server restart or a cut connection ends the session, and the lock with it."""
+        if self.dialect == "sqlite":
+            return self._file is not None
+        if self._conn is None:
+            return False
+        try:
+            if self.dialect == "postgresql":
+                return bool(self._conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid()")).scalar())
+            return bool(self._conn.execute(text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()"),
+                                           {"n": self.name}).scalar())
+        except Exception:
+            return False
+
     def release(self) -> None:
         if self._conn is not None:
             try:
@@ -156,3 +172,22 @@ def end_sessions(engine: Engine, ids: list[int]) -> int:
             return len(alive)
     except Exception:
         return 0  # best effort: the server ends them itself when their statements finish
+
+
+# libpq names the command's sessions through PGAPPNAME, so that a later guard can recognise them.
+CHILD_APP_NAME = "migration-guard child"
+
+
+def end_orphans(engine: Engine) -> int:
+    """Once the lock is ours, any session of a guarded command still open belongs to a guard that was
+    killed (the lock says no one else may migrate now): end it, so its transaction rolls back and
+    releases the locks it holds."""
+    if urls.dialect_of(engine.url) != "postgresql":
+        return 0
+    try:
+        with engine.connect() as conn:
+            return sum(1 for _ in conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"), {"name": CHILD_APP_NAME}))
+    except Exception:
+        return 0

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from migration_guard.errors import UsageError
+from migration_guard.report.secrets import mask_secrets
 
 DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql",
             "sqlite": "sqlite"}
-
-# Any scheme://user:password@ in free text (child output, tracebacks, SQLAlchemy's own URL repr).
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s'\"]*:)(?P<pw>[^@\s'\"]+)(?P<at>@)")
 
 
 def parse(raw: str) -> URL:
@@ -48,12 +44,8 @@ def mask(url: URL) -> str:
 
 
 def mask_text(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Hide URL passwords and any known secret in free text."""
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***" + m.group("at"), text)
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text
+    """Hide URL passwords, `password=` assignments and any known secret in free text."""
+    return mask_secrets(text, secrets)
 
 
 def for_driver(url: URL) -> URL:

@@ -10,7 +10,6 @@ failure per error however many layers printed it).
 
 from __future__ import annotations
 
-from . import engine, normalize
 from .failure import KINDS, Failure
 
 __all__ = ["KINDS", "Failure", "diagnose_text", "primary"]
@@ -20,9 +19,13 @@ _NOT_ACTIONABLE = ("unrelated", "unknown")
 
 def diagnose_text(text: str | bytes) -> list[Failure]:
     """All failures the log shows, in the order they occur; bounded in time and memory."""
+    # Imported here: the report and the runner need Failure on every run, the rules only on a failure.
+    from . import engine
+    from .normalize import normalize
+
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", errors="replace")
-    return engine.run(normalize.normalize(text))
+    return engine.run(normalize(text))
 
 
 def primary(failures: list[Failure]) -> Failure | None:

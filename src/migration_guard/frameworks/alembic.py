@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class AlembicProject(Framework):
         _, values, positionals = split_options(rest[1:], UPGRADE_VALUE_OPTS)
         self.target = positionals[0] if positionals else "head"
         self.offline = "--sql" in values
+        self._script = None
 
     # -- configuration --------------------------------------------------------------------------
     def _config(self):
@@ -48,10 +50,14 @@ class AlembicProject(Framework):
         raise UsageError(f"alembic config {path} not found (pass -c in the command, or run from the project)")
 
     def script(self):
+        """The revision scripts, read once per run: they do not change while the guard runs."""
+        if self._script is not None:
+            return self._script
         from alembic.script import ScriptDirectory
 
         try:
-            return ScriptDirectory.from_config(self._config())
+            self._script = ScriptDirectory.from_config(self._config())
+            return self._script
         except UsageError:
             raise
         except Exception as exc:  # alembic raises CommandError and plain OSErrors here
@@ -73,6 +79,12 @@ class AlembicProject(Framework):
         except OSError:
             found = None
         return found.group(1) if found else "alembic_version"
+
+    def prepare(self) -> None:
+        """Load every revision file now, while another replica may hold the lock, so that once this
+        one holds it, finding nothing to do costs one query."""
+        with contextlib.suppress(Exception):  # pending() reports what is wrong, under the lock
+            _ = self.script().revision_map.heads
 
     @property
     def upgrades_to_head(self) -> bool:
@@ -169,6 +181,12 @@ def _statements(body: str, dialect: str) -> list[str]:
             return [s.strip() for s in pglast.split(body, with_parser=False) if s.strip()]
         except Exception:
             pass
+    else:
+        from migration_guard.operations import split_statements
+
+        split = split_statements(body, dialect)
+        if split is not None:
+            return split
     # Alembic ends each statement with its terminator and a blank line.
     return [s.strip() for s in re.split(r";\s*\n\s*\n", body) if s.strip().strip(";").strip()]
 

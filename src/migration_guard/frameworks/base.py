@@ -28,6 +28,7 @@ class ToolRun:
     exit_code: int
     stdout: str
     stderr: str = ""
+    summary: list[str] = field(default_factory=list)  # what it did, for the report; else its command line
 
     @property
     def output(self) -> str:
@@ -45,6 +46,12 @@ class Framework:
     def config_url(self, env: dict) -> str | None:
         """The database URL from the tool's own configuration, when DATABASE_URL and flags give none."""
         return None
+
+    def prepare(self) -> None:
+        """Work that needs no lock (reading the project's files), done before waiting for it."""
+
+    # Whether the command must run even with nothing pending (Django's post_migrate handlers).
+    runs_when_current = False
 
     @property
     def upgrades_to_head(self) -> bool:
@@ -66,6 +73,15 @@ class Framework:
 
     def mark_applied(self, revision: Revision, env: dict) -> ToolRun:
         raise NotImplementedError
+
+    def record_applied(self, revisions: list[Revision], env: dict) -> ToolRun:
+        """Record a run of revisions as applied without running them. A tool that records only where
+        the database stands (Alembic's stamp) marks the last; Django records each one."""
+        return self.mark_applied(revisions[-1], env)
+
+    def mark_hint(self, revision_id: str) -> str:
+        """The command a person runs to record one revision as applied."""
+        return f"{self.name} stamp {revision_id}"
 
     def tool(self, argv: list[str], env: dict, timeout: float = 600) -> ToolRun:
         """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap."""

@@ -43,7 +43,8 @@ def _from_segment(argv: list[str], seg: list[str], cwd: Path, forced: str | None
     if forced in (None, "django"):
         for i, tok in enumerate(seg):
             name = program_name(tok)
-            if (name == "manage.py" or name.startswith("django-admin")) and "migrate" in seg[i + 1:]:
+            as_module = tok == "django" and i > 0 and seg[i - 1] == "-m"  # python -m django migrate
+            if (name == "manage.py" or name.startswith("django-admin") or as_module) and "migrate" in seg[i + 1:]:
                 from migration_guard.frameworks.django import DjangoProject
 
                 return DjangoProject(argv, cwd, seg[: i + 1], seg[i + 1:])

@@ -45,6 +45,7 @@ class FlaskMigrateProject(AlembicProject):
                        (i and opts[i - 1] in ("-x", "--x-arg")) or t.startswith(("-x=", "--x-arg="))]
         self.target = positionals[0] if positionals else "head"
         self.offline = "--sql" in values
+        self._script = None
         self.argv, self.cwd, self.launcher = argv, cwd, launcher
         self.global_opts = []
         self.config_file = str(Path(self.directory) / "alembic.ini")

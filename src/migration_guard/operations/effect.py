@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 CREATES = {"create_table", "add_column", "create_index", "add_constraint", "create_enum", "create_type",
            "create_sequence", "create_view", "add_enum_value"}
 DROPS = {"drop_table", "drop_column", "drop_index", "drop_constraint", "drop_type", "drop_sequence",
-         "drop_view"}
+         "drop_view", "drop_default"}
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Effect:
         qual = f"{self.schema}." if self.schema and self.schema != "public" else ""
         if self.op in ("add_column", "drop_column"):
             return f"column {qual}{self.table}.{self.name}"
+        if self.op == "drop_default":
+            return f"the default of column {qual}{self.table}.{self.name}"
         kind = self.op.split("_", 1)[1] if "_" in self.op else self.op
         kind = {"enum": "type", "enum_value": "enum label"}.get(kind, kind)
         on = f" on {self.table}" if self.table and self.op in ("create_index", "add_constraint") else ""

@@ -119,6 +119,9 @@ def _alter_table(node: ast.AlterTableStmt, statement: str) -> list[Effect]:
         elif sub == enums.AlterTableType.AT_DropColumn:
             out.append(Effect("drop_column", cmd.name, statement, detail={"if_exists": bool(cmd.missing_ok)},
                               **common))
+        elif sub == enums.AlterTableType.AT_ColumnDefault and cmd.def_ is None:
+            # Django adds a column with a DEFAULT for its existing rows, then drops it (see Context.effects).
+            out.append(Effect("drop_default", cmd.name, statement, **common))
         elif sub == enums.AlterTableType.AT_DropConstraint:
             out.append(Effect("drop_constraint", cmd.name, statement,
                               detail={"if_exists": bool(cmd.missing_ok)}, **common))

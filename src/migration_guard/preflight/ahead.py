@@ -15,6 +15,7 @@ mode) is skipped. The report keeps `predicted` (what the prediction expected) be
 
 from __future__ import annotations
 
+from migration_guard import faults
 from migration_guard.diagnose.failure import Failure
 from migration_guard.recovery.context import Context
 
@@ -41,6 +42,8 @@ def plan(runner, framework, engine, dialect: str, pending: list, child_plan: dic
     report.checked = [r.to_dict() for r in findings.revisions]
     planned = [o for o in outcomes if o.reached and o.decision is not None and o.decision.refusal is None
                and o.decision.steps]
+    if planned:
+        faults.point("after-diagnose")  # the prediction is this run's diagnosis
     for o in planned:
         f = o.finding.failure
         runner.progress.say(f"predicted before running: revision {f.revision} would fail ({f.kind}): {f.message}")

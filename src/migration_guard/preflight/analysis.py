@@ -35,7 +35,7 @@ from migration_guard.preflight.state import State
 # In the order PostgreSQL meets them within one statement: the name is checked before the object is
 # built, the table before its rows; a primary key's NOT NULL before its uniqueness.
 KINDS = (exists, missing, type_conversion, null_data, duplicate_data, orphan_data)
-DIALECTS = {"postgresql"}
+DIALECTS = {"postgresql", "mysql", "mariadb", "sqlite"}
 
 
 def analyse(ctx) -> Findings:
@@ -91,7 +91,7 @@ def statements_env(env: dict, dialect: str) -> dict:
 
 def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings) -> None:
     effects = ctx.effects(statement)
-    nodes = pg.parse(statement) if ctx.dialect == "postgresql" else None
+    nodes = _parse(statement, ctx.dialect)
     needs = requirements.of(statement, ctx.dialect, nodes)
     step = Step(ctx, rev, statement, effects, needs, state, conn, rows, reading.of(statement, ctx.dialect, nodes))
     for module in KINDS:
@@ -104,6 +104,15 @@ def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings
             out.findings.append(finding)
             break
     state.record(rev.id, effects, step.reading, needs)
+
+
+def _parse(statement: str, dialect: str):
+    """The statement parsed once for the readers (operations/ parses its own copy for the effects)."""
+    if dialect == "postgresql":
+        return pg.parse(statement)
+    from migration_guard.operations import _sqlglot
+
+    return _sqlglot.parse(statement, dialect)
 
 
 def _kind(module) -> str:

@@ -14,7 +14,7 @@ but it decides what `run` would do, so the catalog's answer (recovery/evidence.p
 
 from __future__ import annotations
 
-from migration_guard.db.shadow import Shadow
+from migration_guard.db.shadow import open_shadow
 from migration_guard.preflight.model import Finding, Step
 from migration_guard.recovery.evidence import check
 
@@ -86,13 +86,9 @@ def _other_relation(step: Step, effect, obj: str) -> str | None:
 
 
 def _compare(step: Step, effect) -> list[str]:
-    shadow = Shadow(step.conn) if step.dialect == "postgresql" else None
     try:
-        if shadow is None:
-            verdict = check(effect, step.catalog, None)
-        else:
-            with shadow:
-                verdict = check(effect, step.catalog, shadow)
+        with open_shadow(step.conn, step.dialect) as shadow:
+            verdict = check(effect, step.catalog, shadow)
     except Exception as exc:  # the comparison is commentary; the prediction stands without it
         return [f"{effect.subject} exists; its definition could not be compared: {exc}"]
     if verdict.state == "satisfied":

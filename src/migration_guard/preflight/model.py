@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -102,6 +102,17 @@ class Step:
         finally:
             tx.rollback()
 
+    def strict(self) -> bool:
+        """MySQL/MariaDB reject bad values (NULL into NOT NULL, '12x' into INT) only in strict mode;
+        otherwise they convert with a warning and the statement succeeds."""
+        if self.dialect not in ("mysql", "mariadb"):
+            return True
+        cached = getattr(self.state, "_strict", None)
+        if cached is None:
+            mode = (self.query("SELECT @@SESSION.sql_mode") or [("",)])[0][0] or ""
+            cached = self.state._strict = "STRICT_TRANS_TABLES" in mode or "STRICT_ALL_TABLES" in mode
+        return cached
+
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:
         try:
             if self.reader is not None:
@@ -121,9 +132,19 @@ def reader(engine):
     """
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        if engine.dialect.name == "postgresql":
+        dialect = engine.dialect.name
+        if dialect == "postgresql":
             conn.exec_driver_sql(f"SET default_transaction_read_only = on; SET lock_timeout = '{LOCK_TIMEOUT_S}s'; "
                                  f"SET statement_timeout = '{STATEMENT_TIMEOUT_S}s'")
+        elif dialect in ("mysql", "mariadb"):
+            conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+            conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {LOCK_TIMEOUT_S}")
+            for limit in (f"max_statement_time = {STATEMENT_TIMEOUT_S}",  # MariaDB
+                          f"max_execution_time = {STATEMENT_TIMEOUT_S * 1000}"):  # MySQL
+                with suppress(Exception):  # the other server's variable
+                    conn.exec_driver_sql(f"SET SESSION {limit}")
+        elif dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA query_only = ON")
         yield conn
 
 

@@ -1,7 +1,8 @@
 """null_data: NOT NULL is set on a column that holds NULLs.
 
-Rule: ALTER COLUMN ... SET NOT NULL, ADD PRIMARY KEY, or ADD COLUMN ... NOT NULL without a
-default fails when a row the statement meets has NULL in that column. The rows counted are the
+Rule: ALTER COLUMN ... SET NOT NULL (MySQL: MODIFY ... NOT NULL, in strict mode), ADD PRIMARY KEY,
+or (PostgreSQL) ADD COLUMN ... NOT NULL without a default fails when a row the statement meets has
+NULL in that column. The rows counted are the
 live ones, and only while no earlier pending statement wrote to the table (a data step may fill
 the NULLs first) and every earlier statement could be followed. A column added by an earlier
 pending statement holds NULL in every existing row; a table created by one holds no rows.
@@ -24,6 +25,8 @@ def examine(step: Step) -> Finding | None:
             continue
         if state.exists("table", req.table, req.schema) is not True:
             continue  # missing_object says it
+        if not step.strict():
+            continue  # MySQL outside strict mode stores the type's zero value instead, with a warning
         where = step.table_sql(req.table, req.schema)
         if req.new_column and step.catalog.type(req.new_type or "") is not None:
             continue  # a domain may carry a default of its own

@@ -3,7 +3,8 @@
 A Reading lists the statement's parts by type (so the state knows whether it can follow them), the
 tables whose rows it writes, the objects it renames, and the objects it needs to be there (an ALTER
 TABLE needs its table, a DROP without IF EXISTS needs its object). PostgreSQL statements are read
-by pglast; other dialects have no reader here yet, so their statements cannot be followed.
+by pglast, MySQL/MariaDB and SQLite statements by sqlglot; the part names are PostgreSQL's node
+names for both, so state.py has one vocabulary.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ _COLUMN_CMDS = {"AT_SetNotNull", "AT_DropNotNull", "AT_AlterColumnType", "AT_Col
 
 def of(statement: str, dialect: str, nodes=None) -> Reading:
     """`nodes`: the statement already parsed by the dialect's parser (read here, never changed)."""
+    if dialect in ("mysql", "mariadb", "sqlite"):
+        return _sqlglot(statement, dialect, nodes)
     if dialect != "postgresql":
         return Reading(parts=[f"unread {dialect} statement"])
     nodes = pg.parse(statement) if nodes is None else nodes
@@ -121,3 +124,94 @@ def _read(node, r: Reading) -> None:
                 return
             r.renames.append((kind, parts[-1], node.newname, parts[-2] if len(parts) > 1 else None, None))
         r.parts[-1] = "RenameStmt (followed)"
+
+
+# -- MySQL/MariaDB and SQLite (sqlglot) ---------------------------------------------------------------
+_SG_DROP = {"TABLE": "table", "VIEW": "view", "INDEX": "index"}
+_SG_DROP_IN_ALTER = {"COLUMN": ("column", "AT_DropColumn"), "INDEX": ("index", "AT_DropIndex"),
+                     "KEY": ("index", "AT_DropIndex"), "FOREIGN KEY": ("constraint", "AT_DropConstraint"),
+                     "CONSTRAINT": ("constraint", "AT_DropConstraint"), "CHECK": ("constraint", "AT_DropConstraint")}
+
+
+def _sqlglot(statement: str, dialect: str, trees=None) -> Reading:
+    from sqlglot import exp
+
+    from migration_guard.operations import _sqlglot as sg
+
+    trees = sg.parse(statement, dialect) if trees is None else trees
+    if not trees:
+        return Reading(parts=[f"{dialect} statement sqlglot does not read"])
+    r = Reading()
+    for node in trees:
+        if isinstance(node, exp.Create):
+            kind = str(node.args.get("kind") or "").upper()
+            props = node.args.get("properties")
+            if props is not None and props.find(exp.TemporaryProperty):
+                r.parts.append("CreateTempStmt")
+                continue
+            part = {"TABLE": "CreateStmt", "INDEX": "IndexStmt", "VIEW": "ViewStmt"}.get(kind, f"Create {kind}")
+            r.parts.append(part)
+            if kind == "INDEX" and isinstance(node.this, exp.Index):
+                schema, table = sg._table(node.this.args.get("table"))
+                r.needs.append(Need("table", table, schema, how="index"))
+        elif isinstance(node, exp.Alter) and str(node.args.get("kind") or "").upper() == "TABLE":
+            _sg_alter(node, r, exp, sg)
+        elif isinstance(node, exp.Drop):
+            kind = _SG_DROP.get(str(node.args.get("kind") or "").upper())
+            r.parts.append("DropStmt" if kind else f"Drop {node.args.get('kind')}")
+            on = node.args.get("cluster")
+            table = sg._table(on.this)[1] if isinstance(on, exp.OnProperty) else None
+            for target in node.args.get("expressions") or node.args.get("tables") or ():
+                schema, name = sg._table(target)
+                if kind and not node.args.get("exists"):
+                    r.needs.append(Need(kind, name, schema, table if kind == "index" else None, how="drop"))
+        elif isinstance(node, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
+            r.parts.append(f"{type(node).__name__}Stmt")
+            target = node.this
+            schema, table = sg._table(target.this if isinstance(target, exp.Schema) else target)
+            if table:
+                r.written.append((table, schema))
+        elif isinstance(node, exp.Query):
+            r.parts.append("SelectStmt")
+        elif isinstance(node, (exp.Set, exp.Pragma)):
+            r.parts.append("VariableSetStmt")
+        else:
+            r.parts.append(f"{type(node).__name__} statement")
+    return r
+
+
+def _sg_alter(node, r: Reading, exp, sg) -> None:
+    schema, table = sg._table(node.this)
+    if not node.args.get("exists"):
+        r.needs.append(Need("table", table, schema, how="alter"))
+    for action in node.args.get("actions") or ():
+        if isinstance(action, exp.ColumnDef):
+            r.parts.append("AT_AddColumn")
+        elif isinstance(action, exp.AddConstraint):
+            r.parts.append("AT_AddConstraint")
+        elif isinstance(action, exp.Drop):
+            what = _SG_DROP_IN_ALTER.get(str(action.args.get("kind") or "").upper())
+            r.parts.append(what[1] if what else f"Drop {action.args.get('kind')} in ALTER TABLE")
+            for target in action.args.get("expressions") or action.args.get("tables") or ():
+                if what and not action.args.get("exists"):
+                    r.needs.append(Need(what[0], target.name, schema, table, how="drop"))
+        elif isinstance(action, exp.ModifyColumn):
+            old = action.args.get("rename_from")
+            column = old.name if old is not None else action.this.name
+            r.needs.append(Need("column", column, schema, table, how="alter"))
+            r.parts.append("AT_AlterColumnType")
+            r.written.append((table, schema))
+            if old is not None and old.name != action.this.name:
+                r.renames.append(("column", old.name, action.this.name, schema, table))
+        elif isinstance(action, exp.AlterColumn):
+            r.parts.append("AT_ColumnDefault")
+            r.needs.append(Need("column", action.this.name, schema, table, how="alter"))
+        elif isinstance(action, exp.RenameColumn):
+            r.parts.append("RenameStmt (followed)")
+            r.needs.append(Need("column", action.this.name, schema, table, how="alter"))
+            r.renames.append(("column", action.this.name, action.args["to"].name, schema, table))
+        elif isinstance(action, exp.AlterRename):
+            r.parts.append("RenameStmt (followed)")
+            r.renames.append(("table", table, sg._table(action.this)[1], schema, None))
+        else:
+            r.parts.append(f"{type(action).__name__} in ALTER TABLE")

@@ -45,6 +45,8 @@ def of(statement: str, dialect: str, nodes=None) -> list[Requirement]:
     """`nodes`: the statement already parsed by the dialect's parser (read here, never changed)."""
     if dialect == "postgresql":
         return postgresql(statement, nodes)
+    if dialect in ("mysql", "mariadb", "sqlite"):
+        return sqlglot_dialect(statement, dialect, nodes)
     return []
 
 
@@ -133,3 +135,88 @@ def _quote(name: str) -> str:
 
     node = ast.ColumnRef(fields=(ast.String(sval=name),))
     return RawStream()(node)
+
+
+# -- MySQL/MariaDB and SQLite (sqlglot) ---------------------------------------------------------------
+def sqlglot_dialect(statement: str, dialect: str, trees=None) -> list[Requirement]:
+    """What MySQL/MariaDB and SQLite check against existing rows when a statement runs.
+
+    Both check a new unique index or key against the rows. MySQL (InnoDB) also checks a new foreign key
+    and, in strict mode, a MODIFY that makes a column NOT NULL or converts its values; SQLite has no
+    ALTER for those (Alembic rebuilds the table, and the copy is a data step).
+    """
+    from sqlglot import exp
+
+    from migration_guard.operations import _sqlglot as sg
+
+    out: list[Requirement] = []
+    for node in sg.parse(statement, dialect) if trees is None else trees:
+        if isinstance(node, exp.Create) and str(node.args.get("kind") or "").upper() == "INDEX" \
+                and node.args.get("unique") and isinstance(node.this, exp.Index):
+            index = node.this
+            params = index.args.get("params")
+            if params is not None and params.args.get("where") is not None:
+                continue  # a partial index: its rows are not read here
+            schema, table = sg._table(index.args.get("table"))
+            columns = sg._column_names(params.args.get("columns") if params else ())
+            out.append(Requirement("unique", table, statement, schema=schema, name=index.name, columns=columns,
+                                   keys=[_sg_key(c, dialect) for c in columns], object_type="index"))
+        elif isinstance(node, exp.Alter) and str(node.args.get("kind") or "").upper() == "TABLE":
+            schema, table = sg._table(node.this)
+            for i, action in enumerate(node.args.get("actions") or ()):
+                common = {"table": table, "schema": schema, "statement": statement, "cmd": i}
+                out.extend(_sg_action(action, dialect, common, exp, sg))
+    return out
+
+
+def _sg_action(action, dialect: str, common: dict, exp, sg) -> list[Requirement]:
+    if isinstance(action, exp.AddConstraint):
+        out = []
+        for part in action.expressions:
+            name = part.name if isinstance(part, exp.Constraint) else None
+            inner = part.expressions[0] if isinstance(part, exp.Constraint) and part.expressions else part
+            if isinstance(inner, exp.UniqueColumnConstraint) and isinstance(inner.this, exp.Schema):
+                columns = sg._column_names(inner.this.expressions)
+                out.append(Requirement("unique", name=name or inner.this.name or None, columns=columns,
+                                       keys=[_sg_key(c, dialect) for c in columns], **common))
+            elif isinstance(inner, exp.PrimaryKey):
+                columns = sg._column_names(inner.expressions)
+                out += [Requirement("not_null", columns=[c], **common) for c in columns]
+                out.append(Requirement("unique", name="PRIMARY", columns=columns, primary=True,
+                                       keys=[_sg_key(c, dialect) for c in columns], **common))
+            elif isinstance(inner, exp.ForeignKey) and dialect in ("mysql", "mariadb"):
+                ref = inner.args.get("reference")
+                if ref is None or not isinstance(ref.this, exp.Schema):
+                    continue
+                ref_schema, ref_table = sg._table(ref.this)
+                out.append(Requirement("foreign_key", name=name, columns=sg._column_names(inner.expressions),
+                                       ref_table=ref_table, ref_schema=ref_schema,
+                                       ref_columns=sg._column_names(ref.this.expressions), **common))
+        return out
+    if isinstance(action, exp.ModifyColumn) and dialect in ("mysql", "mariadb"):
+        coldef = action.this
+        old = action.args.get("rename_from")
+        column = old.name if old is not None else coldef.name
+        out = [Requirement("type_change", columns=[column], new_type=coldef.args["kind"].sql(dialect),
+                           **common)] if coldef.args.get("kind") is not None else []
+        not_null = any(isinstance(c.kind, exp.NotNullColumnConstraint) and not c.kind.args.get("allow_null")
+                       for c in coldef.args.get("constraints") or ())
+        if not_null:
+            out.insert(0, Requirement("not_null", columns=[column], **common))
+        return out
+    if isinstance(action, exp.ColumnDef):
+        fills = any(isinstance(c.kind, (exp.DefaultColumnConstraint, exp.AutoIncrementColumnConstraint,
+                                        exp.GeneratedAsIdentityColumnConstraint, exp.ComputedColumnConstraint))
+                    for c in action.args.get("constraints") or ())
+        # MySQL gives existing rows the type's implicit default even for NOT NULL: only NULL-able
+        # columns without a default are NULL in every row.
+        nullable = not any(isinstance(c.kind, exp.NotNullColumnConstraint) and not c.kind.args.get("allow_null")
+                           for c in action.args.get("constraints") or ())
+        return [Requirement("added_column", columns=[action.name], fills=fills or not nullable, **common)]
+    return []
+
+
+def _sg_key(column: str, dialect: str) -> str:
+    from sqlglot import exp
+
+    return exp.column(column, quoted=True).sql(dialect)

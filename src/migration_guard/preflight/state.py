@@ -70,6 +70,9 @@ class State:
             return (kind, self.table_key(table or "", schema)[1], table, name)
         finder = {"index": self.catalog.index, "type": self.catalog.type, "enum": self.catalog.enum,
                   "sequence": self.catalog.sequence}.get(kind, self.catalog.table)
+        if kind == "index" and self.catalog.dialect in ("mysql", "mariadb"):
+            # MySQL names indexes per table (every table has a PRIMARY).
+            return (kind, self.table_key(table or "", schema)[1], f"{table}.{name}")
         kind = {"enum": "type", "view": "table"}.get(kind, kind)
         return (kind, self.schema(schema, name, finder), name)
 
@@ -119,7 +122,7 @@ class State:
         if kind == "constraint":
             return c.constraint(table or "", name, schema) is not None
         if kind == "index":
-            return c.index(name, schema) is not None
+            return c.index(name, schema, table=table if c.dialect in ("mysql", "mariadb") else None) is not None
         if kind in ("type", "enum"):
             return c.type(name, schema) is not None or c.enum(name, schema) is not None
         if kind == "sequence":
@@ -127,6 +130,8 @@ class State:
         return c.table(name, schema) is not None  # table, view
 
     def _index_table(self, name: str, schema: str | None) -> str | None:
+        if self.catalog.dialect in ("mysql", "mariadb"):
+            return None  # MySQL needs the table to find an index at all: it is always given
         live = self.catalog.index(name, schema)
         return live.table if live else None
 
@@ -184,7 +189,7 @@ class State:
             self.gone.pop(k, None)
         elif op in ("create_index", "create_sequence", "create_view", "create_enum", "create_type"):
             kind = {"create_index": "index", "create_sequence": "sequence", "create_view": "view"}.get(op, "type")
-            k = self.key(kind, e.name, e.schema)
+            k = self.key(kind, e.name, e.schema, e.table)
             self.made[k] = revision
             self.gone.pop(k, None)
         elif op == "add_constraint":
@@ -201,6 +206,6 @@ class State:
 
 
 # Statement types whose effects record() reads itself (creates and drops of tracked objects, data).
-_KNOWN = {"CreateStmt", "IndexStmt", "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateSeqStmt",
-          "ViewStmt", "DropStmt", "RenameStmt (followed)", "AT_AddColumn", "AT_AddConstraint", "AT_DropColumn",
-          "AT_DropConstraint"}
+_KNOWN = {"CreateStmt", "CreateTempStmt", "IndexStmt", "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt",
+          "CreateSeqStmt", "ViewStmt", "DropStmt", "RenameStmt (followed)", "AT_AddColumn", "AT_AddConstraint",
+          "AT_DropColumn", "AT_DropConstraint", "AT_DropIndex"}

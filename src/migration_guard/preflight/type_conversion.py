@@ -1,6 +1,7 @@
 """type_conversion: a column's type is changed to one that its values, or its type, cannot take.
 
-Rule (PostgreSQL): ALTER COLUMN ... TYPE fails when PostgreSQL refuses the conversion itself (no
+Rule (PostgreSQL; MySQL/MariaDB `MODIFY` in strict mode, where only the values are checked):
+ALTER COLUMN ... TYPE fails when PostgreSQL refuses the conversion itself (no
 assignment cast and no USING: "cannot be cast automatically") or when a value of a live row does
 not convert (`invalid input syntax`, `value too long`, out of range). Both are asked of PostgreSQL
 itself, in a transaction that is always rolled back: the ALTER is replayed on an empty temporary
@@ -27,7 +28,7 @@ REFUSALS = {"42804", "42846"}
 
 
 def examine(step: Step) -> Finding | None:
-    if step.dialect != "postgresql":
+    if step.dialect not in ("postgresql", "mysql", "mariadb") or not step.strict():
         return None
     for req in step.requirements:
         if req.kind != "type_change":
@@ -39,7 +40,7 @@ def examine(step: Step) -> Finding | None:
             continue
         if step.catalog.column(req.table, column, req.schema) is None:
             continue
-        refused = _convert(step, req, column)
+        refused = _convert(step, req, column) if step.dialect == "postgresql" else _convert_mysql(step, req, column)
         if refused is None:
             continue
         error, sqlstate = refused
@@ -98,4 +99,31 @@ def _attempt(conn, sql: str) -> tuple[str, str | None] | None:
             raise Unsettled(_first_line(exc)) from None
         return _first_line(exc), sqlstate
     savepoint.rollback()
+    return None
+
+
+def _convert_mysql(step: Step, req, column: str) -> tuple[str, str | None] | None:
+    """MySQL converts a MODIFY's values as it assigns them: assign them to a temporary column of the new type.
+
+    A temporary table is the session's own and never seen by others; it is dropped right after, and a
+    consistent read (READ COMMITTED) takes no locks on the live rows.
+    """
+    holder = f"mg_check_value_{next(_names)}"
+    conn = step.conn
+    try:
+        conn.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {holder} (v {req.new_type})")
+    except Exception as exc:
+        raise Unsettled(_first_line(exc)) from None
+    try:
+        conn.exec_driver_sql(f"INSERT INTO {holder} (v) SELECT {step.quote(column)} FROM "
+                             f"{step.table_sql(req.table, req.schema)}")
+    except Exception as exc:
+        errno = getattr(getattr(exc, "orig", None), "args", (None,))[0]
+        if errno in (1265, 1366, 1264, 1292, 1406):  # truncated, incorrect value, out of range, too long
+            return _first_line(exc), None
+        raise Unsettled(_first_line(exc)) from None
+    finally:
+        conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {holder}")
+        conn.rollback()
     return None

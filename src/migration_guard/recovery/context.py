@@ -47,7 +47,31 @@ class Context:
         return next((r for r in self.pending if r.id == rev_id), None)
 
     def effects(self, statement: str) -> list[Effect]:
-        return effects_of(statement, self.dialect)
+        found = effects_of(statement, self.dialect)
+        if any(e.op == "add_column" for e in found):
+            dropped = self._dropped_defaults.get(normalize_statement(statement), set())
+            for e in found:
+                if e.op == "add_column" and (e.schema or "", e.table, e.name) in dropped:
+                    e.detail["default_dropped"] = True
+        return found
+
+    @cached_property
+    def _dropped_defaults(self) -> dict[str, set]:
+        """ADD COLUMN statements whose default a later statement of the same revision drops, so the
+        evidence compares the column as the revision leaves it (Django adds with a DEFAULT for the
+        existing rows, then drops it)."""
+        out: dict[str, set] = {}
+        for rev in self.pending:
+            added: dict[tuple, list[str]] = {}
+            for statement in self.sql.get(rev.id) or ():
+                for e in effects_of(statement, self.dialect):
+                    column = (e.schema or "", e.table, e.name)
+                    if e.op == "add_column":
+                        added.setdefault(column, []).append(normalize_statement(statement))
+                    elif e.op == "drop_default":
+                        for adding in added.get(column, ()):
+                            out.setdefault(adding, set()).add(column)
+        return out
 
     def locate(self, ops: set[str], matches) -> tuple[Revision | None, str | None, Effect | None]:
         """The revision, statement and effect that failed: from the failure's own statement when the

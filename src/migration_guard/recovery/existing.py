@@ -7,9 +7,7 @@ does not show is not evidence of anything: refuse.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
-from migration_guard.db.shadow import Shadow
+from migration_guard.db.shadow import open_shadow
 from migration_guard.recovery.evidence import Verdict, check
 from migration_guard.recovery.history import Evaluator, key, resolve
 from migration_guard.recovery.steps import Decision, RunSQL, Step
@@ -27,8 +25,7 @@ def decide(ctx, ops: set[str], matches, what: str) -> Decision:
     if rev is None:
         return Decision.refuse(kind, f"`{statement}` is not a statement of any pending revision",
                                ["check that the command runs this project's migrations"])
-    shadowing = Shadow if ctx.dialect == "postgresql" else None
-    with ctx.engine.connect() as conn, (shadowing(conn) if shadowing else nullcontext(None)) as shadow:
+    with ctx.engine.connect() as conn, open_shadow(conn, ctx.dialect) as shadow:
         verdict = check(effect, ctx.catalog, shadow)
         if verdict.state == "missing":
             return Decision.refuse(kind, f"the log says {effect.subject} already exists, but the catalog "
@@ -47,7 +44,8 @@ def decide(ctx, ops: set[str], matches, what: str) -> Decision:
         prelude: list[Step] = []
         if verdict.state == "incomplete":
             prelude.append(_complete_enum(ctx, effect, verdict))
-            evaluator.overrides[key(effect)] = Verdict("satisfied", verdict.facts)
+            completed = f"type {effect.name} has the labels {effect.detail['labels']} once completed"
+            evaluator.overrides[key(effect)] = Verdict("satisfied", [f"{completed}, in the migration's order"])
         return resolve(ctx, rev, statement or effect.statement, evaluator, prelude)
 
 

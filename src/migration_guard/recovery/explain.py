@@ -63,8 +63,22 @@ def applies(ctx) -> bool:
     return True
 
 
+_CONNECTION_LOST = ("server closed the connection", "terminating connection", "connection to server",
+                    "Lost connection to MySQL server", "MySQL server has gone away", "connection already closed")
+
+
+def _connection_lost(f) -> bool:
+    # Class 08 (connection exception) and 57P01-57P03 (admin shutdown, crash, cannot connect now).
+    return (f.sqlstate or "").startswith(("08", "57P")) or any(t in (f.message or "") for t in _CONNECTION_LOST)
+
+
 def decide(ctx) -> Decision:
     f = ctx.failure
+    if f.kind == "unknown" and _connection_lost(f):
+        return Decision.refuse(f.kind, "the connection to the database was lost while "
+                               f"{'revision ' + f.revision if f.revision else 'the migration'} ran (a server "
+                               "restart, a failover or a network cut); on PostgreSQL its transaction rolled back "
+                               "and nothing of it was recorded", ["deploy again once the database answers"])
     reason, steps = ADVICE.get(f.kind, (f"no recovery acts on {f.kind} failures here", ADVICE["unknown"][1]))
     sql = []
     if f.kind == "duplicate_data" and f.table and f.key:
@@ -72,10 +86,12 @@ def decide(ctx) -> Decision:
         if cols:
             sql.append(f"SELECT {cols}, count(*) FROM {f.table} GROUP BY {cols} HAVING count(*) > 1;")
     sql.extend(_finding_sql(ctx, f))
+    from migration_guard.recovery.plan import ACTIONABLE_DIALECTS
+
     if f.kind in ("duplicate_column", "duplicate_relation", "duplicate_type", "duplicate_object") \
-            and ctx.dialect != "postgresql":
-        reason = (f"{f.kind} on {ctx.dialect}: the guard compares definitions on PostgreSQL only so far, "
-                  "so it does not act here")
+            and ctx.dialect not in ACTIONABLE_DIALECTS:
+        reason = (f"{f.kind} on {ctx.dialect}: the guard compares definitions on PostgreSQL, MySQL/MariaDB "
+                  "and SQLite only, so it does not act here")
         steps = ["compare the existing object with what the migration wants, then stamp or fix by hand"]
     return Decision.refuse(f.kind, reason, steps, sql)
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from migration_guard.db.shadow import Shadow
+from migration_guard.db.shadow import BaseShadow
 from migration_guard.frameworks.base import Revision
 from migration_guard.operations import Effect, normalize_statement
+from migration_guard.recovery import implicit_commit
 from migration_guard.recovery.evidence import Verdict, check
 from migration_guard.recovery.steps import Decision, MarkApplied, SkipStatements, Step
 from migration_guard.report.model import Action
@@ -74,7 +75,7 @@ class RevisionEvidence:
 @dataclass
 class Evaluator:
     ctx: object
-    shadow: Shadow | None
+    shadow: BaseShadow | None
     overrides: dict = field(default_factory=dict)  # effect key -> Verdict (e.g. an enum just completed)
     _cache: dict = field(default_factory=dict)
 
@@ -98,16 +99,16 @@ def key(effect: Effect) -> tuple:
 
 def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: list[Step]) -> Decision:
     kind = ctx.failure.kind
-    tool = ctx.framework.name
+    stamp = ctx.framework.mark_hint
     r = evaluator.revision(rev)
     if r.statements is None:
         return Decision.refuse(kind, f"the guard cannot list the statements of revision {rev.id} "
                                f"(the tool's offline --sql mode did not give them), so it cannot tell a lost "
                                "history from objects made by hand", [
                                    f"if {rev.id} was applied before and only its record is missing: "
-                                   f"`{tool} stamp {rev.id}`",
+                                   f"`{stamp(rev.id)}`",
                                    f"if the object was made by hand: run the rest of {rev.id} yourself, then "
-                                   f"`{tool} stamp {rev.id}`"])
+                                   f"`{stamp(rev.id)}`"])
     differs = r.first("differs")
     if differs:
         reason = next(v.reason for v in differs.verdicts if v.state == "differs")
@@ -123,13 +124,13 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
                                    f"`{_short(odd.statement)}` {detail}".strip(),
                                    ["skipping part of a statement would rewrite the migration; apply the "
                                     "remaining part by hand, then rerun"])
-    later = ctx.pending[ctx.pending.index(rev) + 1:]
+    later = _built_on(rev, ctx.pending)
     if r.all_satisfied:
         nxt = _next_evidenced(evaluator, later)
         if nxt is not None and nxt.statements is None:
             return Decision.refuse(kind, f"every object of {rev.id} exists, but the statements of the next "
                                    f"revision {nxt.revision.id} are unknown, so the guard cannot tell whether "
-                                   "the history was lost", [f"`{tool} stamp {rev.id}` if it ran before"])
+                                   "the history was lost", [f"`{stamp(rev.id)}` if it ran before"])
         if nxt is not None and nxt.all_satisfied:
             return Decision([*prelude, _mark_applied(ctx, evaluator, rev, later)])
         if nxt is None and r.has_data:
@@ -137,10 +138,28 @@ def resolve(ctx, rev: Revision, failing: str, evaluator: Evaluator, prelude: lis
                                    f"revision shows whether {rev.id} ran before; it also has data steps, which "
                                    "must not run twice nor be lost", [
                                        f"if {rev.id} ran before and only its record was lost: "
-                                       f"`{tool} stamp {rev.id}`",
+                                       f"`{stamp(rev.id)}`",
                                        "if its objects were made by hand: run its data steps by hand, then "
-                                       f"`{tool} stamp {rev.id}`"])
+                                       f"`{stamp(rev.id)}`"])
+    half_applied = implicit_commit.refusal(ctx, r)
+    if half_applied is not None:
+        return half_applied
     return Decision([*prelude, _skip(ctx, r, failing)])
+
+
+def _built_on(rev: Revision, pending: list[Revision]) -> list[Revision]:
+    """The pending revisions after R that depend on it. Only their objects can show that R ran: a
+    Django plan interleaves apps, and another app's migration (or another Alembic branch) says
+    nothing about R. A tool that names no dependencies at all is read as one line of revisions."""
+    later = pending[pending.index(rev) + 1:]
+    if not any(r.down for r in pending):
+        return later
+    ids, out = {rev.id}, []
+    for r in later:
+        if ids.intersection(r.down):
+            ids.add(r.id)
+            out.append(r)
+    return out
 
 
 def _next_evidenced(evaluator: Evaluator, later: list[Revision]) -> RevisionEvidence | None:
@@ -172,7 +191,8 @@ def _mark_applied(ctx, evaluator: Evaluator, rev: Revision, later: list[Revision
         else f"revisions {ids[0]}..{ids[-1]}", failure_kind=ctx.failure.kind, revision=rev.id,
         evidence=["the objects of these revisions all exist as they want, so they ran before and their "
                   "record was lost; they are recorded as applied without running them again", *evidence])
-    return MarkApplied(action, upto=upto.revision)
+    recorded = [rev, *later[: later.index(upto.revision) + 1]] if upto.revision is not rev else [rev]
+    return MarkApplied(action, upto=upto.revision, run=recorded)
 
 
 def _skip(ctx, r: RevisionEvidence, failing: str) -> Step:
@@ -185,7 +205,8 @@ def _skip(ctx, r: RevisionEvidence, failing: str) -> Step:
     action = Action(
         id="", kind="skip_satisfied", target=f"revision {r.revision.id}", failure_kind=ctx.failure.kind,
         revision=r.revision.id, statements=list(statements),
-        evidence=[*facts, f"revision {r.revision.id} runs again with {len(satisfied)} satisfied statement(s) "
+        evidence=[*facts, *implicit_commit.note(ctx),
+                  f"revision {r.revision.id} runs again with {len(satisfied)} satisfied statement(s) "
                   f"skipped; its {len(left)} other statement(s) (data steps included) run as written"])
     return SkipStatements(action, revision=r.revision.id, statements=statements)
 

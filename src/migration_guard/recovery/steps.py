@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from migration_guard import faults
 from migration_guard.frameworks.base import Revision
 from migration_guard.report.model import Action, Refusal
 
@@ -14,6 +15,7 @@ from migration_guard.report.model import Action, Refusal
 @dataclass
 class Step:
     action: Action
+    changes_database = False  # steps that do are journalled before and after (recovery/journal.py)
 
     def apply(self, ctx, plan: dict) -> None:
         raise NotImplementedError
@@ -35,10 +37,12 @@ class MarkApplied(Step):
     """Record revisions as applied without running them, through the tool's own command."""
 
     upto: Revision | None = None
+    run: list[Revision] = field(default_factory=list)  # every revision recorded, `upto` last
+    changes_database = True
 
     def apply(self, ctx, plan: dict) -> None:
-        run = ctx.framework.mark_applied(self.upto, ctx.env)
-        self.action.statements.append(" ".join(run.argv[-2:]))
+        run = ctx.framework.record_applied(self.run or [self.upto], ctx.env)
+        self.action.statements.extend(run.summary or [" ".join(run.argv[-2:])])
         if run.exit_code != 0:
             raise StepFailed(f"`{' '.join(run.argv)}` failed: {run.output.strip().splitlines()[-1:]}")
 
@@ -48,12 +52,15 @@ class RunSQL(Step):
     """Statements the guard runs itself, in one transaction (PostgreSQL DDL is transactional)."""
 
     sql: list[str] = field(default_factory=list)
+    changes_database = True
 
     def apply(self, ctx, plan: dict) -> None:
         with ctx.engine.begin() as conn:
-            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            if ctx.dialect == "postgresql":
+                conn.execute(text("SET LOCAL lock_timeout = '10s'"))
             for statement in self.sql:
                 conn.execute(text(statement))
+            faults.point("mid-apply")
         self.action.statements.extend(self.sql)
 
 

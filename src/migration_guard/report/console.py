@@ -61,5 +61,6 @@ def _headline(r: Report) -> str:
     if attempts:
         facts.append(f"{attempts} attempt{'s' if attempts != 1 else ''}")
     facts.append(mdtext.duration(r.duration_s))
-    line = f"migration-guard {describe.marker(r.status)} {describe.headline(r.status)} ({', '.join(facts)})"
+    title = describe.headline(r.status, len(r.attempts))
+    line = f"migration-guard {describe.marker(r.status)} {title} ({', '.join(facts)})"
     return f"{line}: {r.summary}" if r.summary else line

@@ -50,7 +50,10 @@ def statements_label(kind: str, applied: bool) -> str:
     return "Statements skipped (already satisfied)" if kind.startswith("skip") else "Statements run"
 
 
-def headline(status: str) -> str:
+def headline(status: str, attempts: int | None = None) -> str:
+    """A run that found the database at head ran nothing: saying "Migrated" would claim work not done."""
+    if status == "succeeded" and attempts == 0:
+        return "Nothing to do: already at head"
     return HEADLINES.get(status, status)
 
 

@@ -73,6 +73,9 @@ class Report:
     lock_wait_s: float = 0.0
     log_tail: str = ""
     notes: list[str] = field(default_factory=list)
+    # revision id -> its migration file (relative to the working directory when inside it), for the
+    # annotations that point a reviewer at the failing operation
+    revision_files: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         data = asdict(self)

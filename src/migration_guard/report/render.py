@@ -17,7 +17,6 @@ from migration_guard.report.console import human_summary
 from migration_guard.report.model import Report
 from migration_guard.report.secrets import mask_object, mask_secrets
 from migration_guard.report.serialize import to_json
-from migration_guard.report.templating import environment
 
 __all__ = ["comment_marker", "human_summary", "to_json", "to_markdown", "write_reports"]
 
@@ -76,10 +75,12 @@ def _render(
     details_url: str | None,
     secrets: list[str | None],
 ) -> str:
+    from migration_guard.report.templating import environment  # Jinja2 only when Markdown is written
+
     template = environment().get_template(_TEMPLATES[flavor])
     text = template.render(
         r=report,
-        headline=describe.headline(report.status),
+        headline=describe.headline(report.status, len(report.attempts)),
         marker=describe.marker(report.status),
         comment_marker=comment_marker(key),
         key=key,

@@ -63,7 +63,8 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
         try:
             # Its own process group, so a stop reaches `sh -c` wrappers' children too.
             proc = subprocess.Popen(argv, cwd=cwd, env=child_env(env, plan_file), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
         except FileNotFoundError:
             raise UsageError(f"command not found: {argv[0]}") from None
         except PermissionError:
@@ -78,6 +79,17 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
         if plan_file:
             with contextlib.suppress(OSError):
                 os.unlink(plan_file)
+
+
+def _die_with_parent() -> None:
+    """Linux: the command is killed if the guard dies. Otherwise a guard killed with SIGKILL would
+    release its lock (the server ends its session) while its migration went on, and the next
+    replica would migrate beside it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _pump(proc, secrets, on_event, echo) -> tuple[deque, list[dict]]:

@@ -22,6 +22,7 @@ class Progress:
         self.failed_event: dict | None = None
         self.attempt = 1
         self._started: dict[str, float] = {}
+        self._docs: dict[str, str] = {}
         self._count = 0
 
     def say(self, text: str) -> None:
@@ -44,12 +45,13 @@ class Progress:
         if kind == "start":
             self._count += 1
             self._started[rev] = time.monotonic()
+            self._docs[rev] = event.get("doc") or ""
             self.say(f"{self._position(rev)} {rev} {event.get('doc') or ''}".rstrip())
         elif kind in ("end", "fail"):
             ok = kind == "end"
             seconds = float(event.get("seconds") or 0.0)
-            self.timings.append(RevisionTiming(rev, status="ok" if ok else "failed", duration_s=seconds,
-                                               attempt=self.attempt))
+            self.timings.append(RevisionTiming(rev, self._docs.get(rev, ""), status="ok" if ok else "failed",
+                                               duration_s=seconds, attempt=self.attempt))
             tail = "" if ok else f" ({event.get('error', 'error').rsplit('.', 1)[-1]})"
             self.say(f"{self._position(rev)} {rev} ... {'ok' if ok else 'failed'} {seconds:.1f}s{tail}")
             if not ok:

@@ -43,6 +43,40 @@ def test_mysql_duplicate_foreign_key_name(one) -> None:
     assert (failure.errno, failure.constraint, failure.table) == (1826, "fk_a", "orders")
 
 
+def test_mariadb_duplicate_check_constraint_name(one) -> None:
+    failure = one(
+        """\
+        pymysql.err.OperationalError: (1826, "Duplicate CHECK constraint name 'ck_age'")
+        [SQL: ALTER TABLE members ADD CONSTRAINT ck_age CHECK (age >= 0)]
+        """
+    )
+    assert (failure.kind, failure.errno, failure.constraint, failure.table) == (
+        "duplicate_object", 1826, "ck_age", "members")
+
+
+def test_mariadb_foreign_key_name_taken_is_errno_121(one) -> None:
+    failure = one(
+        """\
+        pymysql.err.OperationalError: (1005, 'Can\\'t create table `app`.`orders` (errno: 121 "Duplicate key on \
+write or update")')
+        [SQL: ALTER TABLE orders ADD CONSTRAINT fk_a FOREIGN KEY(a) REFERENCES t (id)]
+        """
+    )
+    assert (failure.kind, failure.errno, failure.constraint, failure.table) == (
+        "duplicate_object", 1005, "fk_a", "orders")
+
+
+def test_errno_121_outside_an_added_constraint_is_not_a_duplicate_object(one) -> None:
+    failure = one(
+        """\
+        pymysql.err.OperationalError: (1005, 'Can\\'t create table `app`.`orders` (errno: 121 "Duplicate key on \
+write or update")')
+        [SQL: CREATE TABLE orders (id INTEGER)]
+        """
+    )
+    assert failure.kind != "duplicate_object"
+
+
 def test_sqlite_trigger(one) -> None:
     failure = one("sqlite3.OperationalError: trigger trg_a already exists\n")
     assert (failure.kind, failure.object_type, failure.object_name) == (

@@ -4,7 +4,9 @@ Reads
 - PostgreSQL 42710 `constraint "x" for relation "t" already exists`, `trigger "x" for relation "t"
   already exists`, `policy "x" for table "t" ...`, `extension "x" already exists` and the other
   42710 object words listed below (DuplicateObject and its wrappers);
-- MySQL 1826 `Duplicate foreign key constraint name 'x'`;
+- MySQL 1826 `Duplicate foreign key constraint name 'x'`, MariaDB 1826 `Duplicate CHECK constraint name
+  'x'`, and MariaDB's 1005 `Can't create table ... (errno: 121 "Duplicate key on write or update")` when
+  the statement adds a named constraint (how InnoDB says a foreign key name is taken);
 - SQLite `trigger x already exists`.
 `constraint` is filled for constraints, `table` from the message or the statement.
 
@@ -24,7 +26,7 @@ from . import _names
 
 KIND = "duplicate_object"
 PRIORITY = 20
-TRIGGERS = ("already exists", "Duplicate foreign key")
+TRIGGERS = ("already exists", "Duplicate foreign key", "Duplicate CHECK", "Duplicate key on write")
 
 _PG_WORDS = (
     "event trigger|constraint|trigger|policy|rule|extension|role|publication|subscription|server"
@@ -35,7 +37,8 @@ _PG = re.compile(
     rf"(?<![\w\"])(?P<otype>{_PG_WORDS}) {_names.pg('name')}"
     rf"(?: for (?:relation|table|domain) {_names.pg('table')})? already exists"
 )
-_MYSQL_FK = re.compile(rf"Duplicate foreign key constraint name {_names.my('name')}")
+_MYSQL_FK = re.compile(rf"Duplicate (?:foreign key|CHECK) constraint name {_names.my('name')}")
+_MYSQL_ERRNO_121 = re.compile(r"\(errno: 121 \W{0,3}Duplicate key on write or update")
 _SQLITE = re.compile(rf"(?<![\w\"])trigger {_names.sqlite('name')} already exists")
 
 
@@ -68,6 +71,10 @@ def match(ctx: LineContext) -> Failure | None:
             table=stmt_table,
             dialect="mysql",
         )
+    if _MYSQL_ERRNO_121.search(text) and stmt is not None and stmt.object_type == "constraint" and stmt.name:
+        name = unquote(stmt.name)
+        return Failure(KIND, errno=1005, object_type="constraint", object_name=name, constraint=name,
+                       table=stmt_table, dialect="mysql")
     if m := _SQLITE.search(text):
         return Failure(
             KIND,

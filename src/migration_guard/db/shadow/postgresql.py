@@ -10,13 +10,14 @@ temporary schema is touched; short lock and statement timeouts keep production t
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from pglast import ast, enums
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from migration_guard.db.catalog.model import Catalog, Index
+from migration_guard.db.shadow.base import BaseShadow, ColumnShape
 from migration_guard.operations import Effect
 from migration_guard.operations import postgresql as pg
 
@@ -38,11 +39,9 @@ def normalize_default(expr: str | None) -> str | None:
     return _NEXTVAL.sub("nextval(<sequence>)", expr) if expr else expr
 
 
-class Shadow:
+class Shadow(BaseShadow):
     def __init__(self, conn: Connection):
-        self.conn = conn
-        self._names = itertools.count(1)
-        self.errors: list[str] = []
+        super().__init__(conn)
 
     def __enter__(self) -> Shadow:
         self._tx = self.conn.begin()
@@ -63,13 +62,10 @@ class Shadow:
                 rows = result.fetchall() if result.returns_rows else None
             return rows
         except Exception as exc:  # the replay itself may fail: that is evidence of nothing
-            self.errors.append(str(getattr(exc, "orig", exc)).splitlines()[0])
+            self._failed(exc)
             return None
         finally:
             savepoint.rollback()
-
-    def _name(self) -> str:
-        return f"mg_shadow_{next(self._names)}"
 
     def _qualified(self, effect: Effect) -> str:
         prep = self.conn.dialect.identifier_preparer
@@ -81,8 +77,8 @@ class Shadow:
         return nodes[0] if len(nodes) == 1 else None
 
     # -- columns ------------------------------------------------------------------------------------
-    def column(self, effect: Effect) -> tuple[str, bool, str | None] | None:
-        """(type, nullable, default) of the column an ADD COLUMN would create."""
+    def column(self, effect: Effect) -> ColumnShape | None:
+        """Type, nullability and default of the column an ADD COLUMN would create."""
         node = self._node(effect)
         if not isinstance(node, ast.AlterTableStmt):
             return None
@@ -102,10 +98,10 @@ class Shadow:
         ])
         for name, type_, nullable, default in rows or ():
             if name == effect.name:
-                return type_, nullable, normalize_default(default)
+                return ColumnShape(type_, nullable, normalize_default(default))
         return None
 
-    def table_columns(self, effect: Effect) -> dict[str, tuple[str, bool, str | None]] | None:
+    def table_columns(self, effect: Effect) -> dict[str, ColumnShape] | None:
         node = self._node(effect)
         if not isinstance(node, ast.CreateStmt):
             return None
@@ -127,7 +123,8 @@ class Shadow:
         rows = self._attempt([(pg.deparse(node), None), (_COLUMNS_SQL, {"rel": f"pg_temp.{shadow}"})])
         if rows is None:
             return None
-        return {name: (type_, nullable, normalize_default(default)) for name, type_, nullable, default in rows}
+        return {name: ColumnShape(type_, nullable, normalize_default(default))
+                for name, type_, nullable, default in rows}
 
     # -- indexes, constraints, views ------------------------------------------------------------------
     def index_definition(self, effect: Effect) -> str | None:
@@ -172,6 +169,13 @@ class Shadow:
             ("SELECT pg_get_viewdef(CAST(:v AS regclass))", {"v": f"pg_temp.{shadow}"}),
         ])
         return rows[0][0] if rows else None
+
+    def live_column(self, effect: Effect, catalog: Catalog) -> ColumnShape | None:
+        col = catalog.column(effect.table or "", effect.name, effect.schema)
+        return None if col is None else ColumnShape(col.type, col.nullable, normalize_default(col.default))
+
+    def live_index_definition(self, effect: Effect, index: Index) -> str | None:
+        return comparable_index(index.definition)
 
     def live_view_definition(self, effect: Effect) -> str | None:
         rows = self._attempt([("SELECT pg_get_viewdef(CAST(:v AS regclass))",
