@@ -20,6 +20,21 @@ LOCK_TIMEOUT_S = 2
 STATEMENT_TIMEOUT_S = 10
 
 
+# The error each predicted kind raises, as the server reports it (keyed by kind and object type).
+_PG_SQLSTATE = {
+    ("duplicate_column", None): "42701", ("duplicate_relation", None): "42P07", ("duplicate_type", None): "42710",
+    ("duplicate_object", None): "42710", ("duplicate_data", None): "23505", ("null_data", None): "23502",
+    ("orphan_data", None): "23503", ("missing_object", "table"): "42P01", ("missing_object", "view"): "42P01",
+    ("missing_object", "sequence"): "42P01", ("missing_object", "column"): "42703",
+    ("missing_object", None): "42704",
+}
+_MYSQL_ERRNO = {
+    ("duplicate_column", None): 1060, ("duplicate_relation", "index"): 1061, ("duplicate_relation", None): 1050,
+    ("duplicate_data", None): 1062, ("null_data", None): 1138, ("orphan_data", None): 1452,
+    ("missing_object", "table"): 1051, ("missing_object", None): 1091,
+}
+
+
 class Unsettled(Exception):
     """The check could not settle the question (a query timed out, a table is busy): predict nothing."""
 
@@ -86,7 +101,13 @@ class Step:
         return f"{self.quote(schema)}.{self.quote(table)}" if schema else self.quote(table)
 
     def failure(self, kind: str, **fields) -> Failure:
-        return Failure(kind, revision=self.revision.id, statement=self.statement, dialect=self.dialect, **fields)
+        """The failure the statement would raise, with the server's own error code for it."""
+        failure = Failure(kind, revision=self.revision.id, statement=self.statement, dialect=self.dialect, **fields)
+        if self.dialect == "postgresql" and not failure.sqlstate:
+            failure.sqlstate = _PG_SQLSTATE.get((kind, failure.object_type)) or _PG_SQLSTATE.get((kind, None))
+        elif self.dialect in ("mysql", "mariadb") and not failure.errno:
+            failure.errno = _MYSQL_ERRNO.get((kind, failure.object_type)) or _MYSQL_ERRNO.get((kind, None))
+        return failure
 
     @contextmanager
     def transaction(self, read_only: bool = True):
