@@ -59,6 +59,8 @@ def main() -> None:
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @_guard_options
+@click.option("--no-preflight", "preflight", flag_value=False, default=None,
+              help="Do not plan recoveries from a prediction before the first attempt; only react to failures.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def run(command, **flags) -> None:
     """Run COMMAND (after --) guarded: lock, run, diagnose, recover on evidence, report."""
@@ -67,6 +69,11 @@ def run(command, **flags) -> None:
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @_guard_options
+@click.option("--rehearse", is_flag=True, default=None,
+              help="Also run the pending migrations for real in a transaction that is always rolled back "
+                   "(PostgreSQL), to find what the statements alone cannot show.")
+@click.option("--rehearse-timeout", type=float,
+              help="Seconds the rehearsal may run, and hold the locks its DDL takes, at most (default 60).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def check(command, **flags) -> None:
     """Predict what COMMAND would meet; change nothing. Exit 1 when a failure is predicted."""

@@ -79,6 +79,10 @@ class Runner:
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
             framework.prepare()
             lock = Lock(engine)
+            if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
+                from migration_guard.preflight import early
+
+                self.early = early.start(framework, engine, self.env)
             self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
@@ -144,6 +148,12 @@ class Runner:
             return
         child_plan: dict = {"skip": {}}
         acted_on: set = set()
+        if self.settings.preflight:  # recoveries a prediction proves are planned before the first attempt
+            from migration_guard.preflight import ahead
+
+            pending = ahead.plan(self, framework, engine, dialect, pending or [], child_plan, acted_on)
+            if pending is None:
+                return
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
             self.phase = f"attempt {number} ran the command"
@@ -250,31 +260,9 @@ class Runner:
         return True
 
     def _dry_run(self, framework, engine, dialect, pending) -> None:
-        from migration_guard import preflight
-        from migration_guard.diagnose.failure import Failure
-        from migration_guard.recovery import plan
-        from migration_guard.recovery.context import Context
+        from migration_guard.preflight import check
 
-        ctx = Context(Failure("unknown"), engine, dialect, framework, pending, self.env, self.settings)
-        predicted = preflight.predict(ctx)
-        self.report.predicted = predicted
-        if not predicted:
-            self._finish("clean", f"Dry run: {len(pending)} pending revision(s); no failure predicted. "
-                                  "Nothing was changed.")
-            return
-        ctx.failure = predicted[0]
-        self.progress.say(f"dry run: revision {predicted[0].revision} would fail: {predicted[0].message}")
-        decision = plan.decide(ctx)
-        if decision.refusal:
-            self.report.refusals.append(decision.refusal)
-            self.progress.say(f"dry run: the guard would refuse: {decision.refusal.reason}")
-        for step in decision.steps:
-            step.action.id = self._action_id()
-            self.report.actions.append(step.action)
-            self.progress.say(f"dry run: would apply {step.action.kind} on {step.action.target}")
-            for line in step.action.evidence:
-                self.progress.say(f"    {line}")
-        self._finish("predicted_failure", "Dry run: a failure is predicted; nothing was changed.")
+        check.dry_run(self, framework, engine, dialect, pending)
 
     # -- helpers --------------------------------------------------------------------------------------
     def _failure(self, result) -> Failure:

@@ -22,6 +22,9 @@ class Settings:
     report_json: str | None = None
     report_md: str | None = None
     dry_run: bool = False
+    rehearse: bool = False  # check: also run the pending migrations in a transaction that never commits
+    rehearse_timeout: float = 60.0  # check --rehearse: the longest the rehearsal may run (and hold its locks)
+    preflight: bool = True  # run: plan, before the first attempt, the recoveries a prediction proves
     dedupe: str = "off"
     dedupe_order: str | None = None  # the column that says which row of a duplicate group is oldest
     dedupe_repoint: bool = False  # point references to a removed duplicate at the kept row

@@ -54,7 +54,8 @@ def test_recovered_run_reports_in_comment_summary_outputs_and_annotation(run_cli
     # The job summary: the same report, headline first.
     summary = actions.summary()
     assert summary.startswith("## [RECOVERED] Migrated after recovery")
-    assert "### What failed" in summary and "### What migration-guard did" in summary
+    # Predicted and recovered before the first attempt, so the run itself met no failure.
+    assert "### Predicted failures" in summary and "### What migration-guard did" in summary
     assert "**Evidence**" in summary and "### Attempts" in summary
     assert "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255);" in summary  # the statement it skipped
     # The step outputs, and the JSON report they point at (relative to the workspace).

@@ -59,10 +59,12 @@ def test_hotfix_column_skips_the_add_and_runs_the_data_step(settings_project, pg
     assert rows(pg_url, "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_settings_google_id'")
     assert "title" in columns(pg_url, "teams")
     assert report["status"] == "recovered"
-    assert [f["kind"] for f in report["failures"]] == ["duplicate_column"]
-    assert report["failures"][0]["table"] == "settings"
-    assert report["failures"][0]["column"] == "google_id"
-    assert report["failures"][0]["revision"] == "b2"
+    # Predicted before the first attempt and recovered up front: the run never met the failure.
+    assert report["failures"] == []
+    assert [f["kind"] for f in report["predicted"]] == ["duplicate_column"]
+    assert report["predicted"][0]["table"] == "settings"
+    assert report["predicted"][0]["column"] == "google_id"
+    assert report["predicted"][0]["revision"] == "b2"
     assert [a["kind"] for a in report["actions"]] == ["skip_satisfied"]
     assert any("google_id" in line for line in report["actions"][0]["evidence"])
     assert "[2/2] b2 ... ok" in proc.stderr or "b2 ... ok" in proc.stderr
@@ -81,7 +83,8 @@ def test_history_lost_records_revisions_without_running_them_again(settings_proj
     assert rows(pg_url, "SELECT count(*) FROM audit_log WHERE note = 'b2 ran'") == [(1,)]  # not twice
     assert rows(pg_url, "SELECT count(*) FROM settings") == [(2,)]
     assert report["status"] == "recovered"
-    assert [f["kind"] for f in report["failures"]] == ["duplicate_column"]
+    assert [f["kind"] for f in report["predicted"]] == ["duplicate_column"]
+    assert report["failures"] == []
     assert [a["kind"] for a in report["actions"]] == ["mark_applied"]
     assert "b2..c3" in report["actions"][0]["target"]
 
@@ -97,7 +100,8 @@ def test_whole_history_table_emptied(settings_project, pg_url):
     assert version(pg_url) == {"c3"}
     assert rows(pg_url, "SELECT count(*) FROM settings") == [(2,)]  # a1's insert did not run again
     assert rows(pg_url, "SELECT count(*) FROM audit_log") == [(1,)]
-    assert [f["kind"] for f in report["failures"]] == ["duplicate_relation"]
+    assert [f["kind"] for f in report["predicted"]] == ["duplicate_relation"]
+    assert report["failures"] == []
     assert [a["kind"] for a in report["actions"]] == ["mark_applied"]
 
 
@@ -142,7 +146,8 @@ def test_enum_made_elsewhere_with_the_same_labels_is_skipped(tmp_path, pg_url):
     assert proc.returncode == 0, proc.stderr
     assert version(pg_url) == {"p1"}
     assert rows(pg_url, "SELECT state::text FROM posts") == [("review",)]
-    assert [f["kind"] for f in report["failures"]] == ["duplicate_type"]
+    assert [f["kind"] for f in report["predicted"]] == ["duplicate_type"]
+    assert report["failures"] == []
     assert [a["kind"] for a in report["actions"]] == ["skip_satisfied"]
 
 
@@ -199,11 +204,12 @@ def test_existing_index_and_check_constraint_are_skipped(tmp_path, pg_url):
     assert proc.returncode == 0, proc.stderr
     assert version(pg_url) == {"i3"}
     assert rows(pg_url, "SELECT email FROM members") == [("x@example.com",)]
-    assert [f["kind"] for f in report["failures"]] == ["duplicate_relation"]
+    assert [f["kind"] for f in report["predicted"]] == ["duplicate_relation"]
+    assert report["failures"] == []
     action = report["actions"][0]
     assert action["kind"] == "skip_satisfied"
     assert any("ck_members_age" in s for s in action["statements"])  # both satisfied statements, one attempt
-    assert len(report["attempts"]) == 2
+    assert len(report["attempts"]) == 1  # recovered before the first attempt
 
 
 def test_last_revision_with_all_objects_present_and_a_data_step_is_refused(tmp_path, pg_url):

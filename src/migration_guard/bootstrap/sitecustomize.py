@@ -347,5 +347,9 @@ def _chain_next_sitecustomize():
 
 if os.environ.get("MIGRATION_GUARD_CHILD") == "1":
     _load_plan()
+    if os.environ.get("MIGRATION_GUARD_REHEARSE") == "1":  # see _mg_rehearse.py: nothing can commit
+        import _mg_rehearse
+
+        _mg_rehearse.install(_HOOKS, _state, _emit)
     sys.meta_path.insert(0, _PostImportFinder())
 _chain_next_sitecustomize()

@@ -19,6 +19,11 @@ KINDS = (
     "not_up_to_date",
     "unrelated",
     "unknown",
+    # What a migration meets in the existing rows or schema, predicted by `check` (preflight/):
+    "null_data",
+    "orphan_data",
+    "type_conversion",
+    "missing_object",
 )
 
 
@@ -39,6 +44,7 @@ class Failure:
     dialect: str | None = None  # postgresql, mysql, sqlite
     message: str | None = None  # the error line itself, as the log had it
     line: int | None = None  # 1-based line of the log where the error was read
+    location: str | None = None  # "path/to/migration.py:LINE" of the failing operation, where known
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}

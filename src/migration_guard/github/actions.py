@@ -45,7 +45,8 @@ def outputs(report: Report, report_json: str) -> dict[str, str]:
         "status": report.status,
         "recovered": "true" if report.status == "recovered" else "false",
         "report-json": report_json,
-        "predicted-failures": str(len(report.predicted)),
+        # What `check` predicts; a run's own prediction is for planning its recoveries, not this output.
+        "predicted-failures": str(len(report.predicted) if report.dry_run else 0),
     }
 
 

@@ -46,6 +46,15 @@ def for_report(report: Report, cwd: Path, workspace: Path) -> list[Annotation]:
             out.append(_annotation(report, failure, "error", _ending(report), cwd, workspace))
         else:  # the run went on past it, so a recovery answered it
             out.append(_annotation(report, failure, "warning", _recovered(report, failure), cwd, workspace))
+    if not report.dry_run:
+        # A run met only what its prediction did not let it recover from before the first attempt;
+        # those it did recover from ahead are reported like any recovered failure.
+        for p in report.predictions:
+            if p.get("actions"):
+                failure = Failure.from_dict(p["failure"])
+                out.append(_annotation(report, failure, "warning", _recovered(report, failure), cwd, workspace,
+                                       predicted=True, title_kind=failure.kind))
+        return out
     for failure in report.predicted:
         if report.refusals:
             level, outcome = "error", f"migration-guard would refuse: {report.refusals[0].reason}"
@@ -55,9 +64,10 @@ def for_report(report: Report, cwd: Path, workspace: Path) -> list[Annotation]:
     return out
 
 
-def _annotation(report, failure: Failure, level, outcome, cwd, workspace, predicted=False) -> Annotation:
+def _annotation(report, failure: Failure, level, outcome, cwd, workspace, predicted=False,
+                title_kind: str | None = None) -> Annotation:
     sentence = describe.describe(failure, predicted=predicted)
-    title = f"migration-guard: {'predicted ' if predicted else ''}{failure.kind}"
+    title = f"migration-guard: {title_kind or ('predicted ' if predicted else '') + failure.kind}"
     note = Annotation(level, title, f"{sentence}. {outcome}")
     relative = report.revision_files.get(failure.revision or "")
     if relative:

@@ -33,6 +33,26 @@ ADVICE: dict[str, tuple[str, list[str]]] = {
     "unrelated": (
         "the command failed after its migrations finished, in a step that is not a migration",
         ["the schema is migrated; fix the failing step (often a data load or a start-up task)"]),
+    "null_data": (
+        "NOT NULL cannot be set: rows hold NULL in the column, and which value they should get is a "
+        "decision about the data",
+        ["fill the NULLs (the SQL below lists them) in a data step before the NOT NULL, or give the column "
+         "a default", "then deploy again"]),
+    "orphan_data": (
+        "the foreign key cannot be added: rows reference parent rows that are not there, and whether to "
+        "delete them, re-point them or restore the parents is a decision about the data",
+        ["list the orphan rows, then fix or remove them in a data step before the "
+         "foreign key, or add it NOT VALID and validate later", "then deploy again"]),
+    "type_conversion": (
+        "the column's type cannot be changed: its values (or its type) do not convert, and how they "
+        "should is a decision about the data",
+        ["fix the values that do not convert, or give the migration a USING expression that converts them",
+         "then deploy again"]),
+    "missing_object": (
+        "the migration drops or changes an object that is not in the database; the migration history and "
+        "the schema disagree",
+        ["find where the object went (a hand-made change, another branch's migration)",
+         "if it is rightly gone, make the statement IF EXISTS (or remove it) in the migration"]),
     "unknown": (
         "the failure is not one the guard recognises, so it does not act on it",
         ["read the log tail in this report"]),
@@ -68,6 +88,7 @@ def decide(ctx) -> Decision:
         table = rebuilt.table if rebuilt is not None else f.table
         if cols:
             sql.append(f"SELECT {cols}, count(*) FROM {table} GROUP BY {cols} HAVING count(*) > 1;")
+    sql.extend(_finding_sql(ctx, f))
     from migration_guard.recovery.plan import ACTIONABLE_DIALECTS
 
     if f.kind in ("duplicate_column", "duplicate_relation", "duplicate_type", "duplicate_object") \
@@ -76,3 +97,11 @@ def decide(ctx) -> Decision:
                   "and SQLite only, so it does not act here")
         steps = ["compare the existing object with what the migration wants, then stamp or fix by hand"]
     return Decision.refuse(f.kind, reason, steps, sql)
+
+
+def _finding_sql(ctx, f) -> list[str]:
+    """A query a human can run to see the rows a NOT NULL failure is about."""
+    if f.kind != "null_data" or not f.table or not f.column:
+        return []
+    prep = ctx.engine.dialect.identifier_preparer
+    return [f"SELECT * FROM {prep.quote(f.table)} WHERE {prep.quote(f.column)} IS NULL;"]

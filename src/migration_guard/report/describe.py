@@ -171,6 +171,32 @@ def _unrelated(f: Failure) -> Clauses:
     return "The command failed after the migrations finished, in a step that is not a migration", ""
 
 
+def _null_data(f: Failure) -> Clauses:
+    return (f"Column {code(_qualified(f))} cannot be made NOT NULL",
+            ": rows hold NULL in it" + (f" ({f.message})" if f.message and "row" in f.message else ""))
+
+
+def _orphan_data(f: Failure) -> Clauses:
+    name = f.constraint or f.object_name
+    what = f"Foreign key {code(name)}" if name else "A foreign key"
+    on = f" on {code(f.table)}" if f.table else ""
+    rows = f"{code(f.key)} has no parent row" if f.key else "some rows reference parent rows that are not there"
+    return f"{what}{on} cannot be added", f": {rows}"
+
+
+def _type_conversion(f: Failure) -> Clauses:
+    what = f"Column {code(_qualified(f))}" if f.column or f.table else "A column"
+    why = f": {code(shorten(f.message, 160))}" if f.message else ": its values do not convert"
+    return f"{what} cannot be changed to its new type", why
+
+
+def _missing_object(f: Failure) -> Clauses:
+    kind = (f.object_type or "object").replace("_", " ")
+    name = _qualified(f) if kind == "column" else (f.object_name or f.table or "?")
+    on = f" on table {code(f.table)}" if f.table and kind not in ("table", "view", "column") else ""
+    return f"{kind.capitalize()} {code(name)}{on} does not exist", ", but the migration drops or changes it"
+
+
 _DESCRIBERS: dict[str, Callable[[Failure], Clauses]] = {
     "duplicate_column": _duplicate_column,
     "duplicate_relation": _duplicate_relation,
@@ -184,6 +210,10 @@ _DESCRIBERS: dict[str, Callable[[Failure], Clauses]] = {
     "multiple_heads": _multiple_heads,
     "not_up_to_date": _not_up_to_date,
     "unrelated": _unrelated,
+    "null_data": _null_data,
+    "orphan_data": _orphan_data,
+    "type_conversion": _type_conversion,
+    "missing_object": _missing_object,
 }
 
 # Kinds about the migration history as a whole: no one revision's statement is to blame.

@@ -58,7 +58,11 @@ class Report:
     command: list[str]
     framework: str | None = None
     database: dict = field(default_factory=dict)  # {"dialect": ..., "url": masked}
-    predicted: list[Failure] = field(default_factory=list)
+    predicted: list[Failure] = field(default_factory=list)  # the failures a run would meet, in order
+    # Every predicted failure with what `run` would do about it (also those a refusal keeps it from reaching):
+    # {"failure", "found_by", "reached", "run_would", "actions", "refusal", "evidence", "counts"}
+    predictions: list[dict] = field(default_factory=list)
+    checked: list[dict] = field(default_factory=list)  # per pending revision: rehearsed, analysed, not analysed
     failures: list[Failure] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
