@@ -115,9 +115,6 @@ def test_rebuild_over_a_hotfixed_column_is_refused_and_the_sql_it_gives_lets_the
     assert len(report["actions"][0]["statements"]) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="known regression from merging the check analysis: its schema state does "
-                   "not follow Django's SQLite table rebuilds (new__ tables, indexes made again), so the dry run "
-                   "predicts a missing new__ table first; the run path is unaffected (tests above)")
 def test_dry_run_predicts_the_rebuild_over_a_hotfixed_column_and_changes_nothing(tmp_path, sqlite_url):
     project = django_project(tmp_path / "site")
     env = at_0001_with_courses(project, sqlite_url)

@@ -166,7 +166,11 @@ def reader(engine):
                     conn.exec_driver_sql(f"SET SESSION {limit}")
         elif dialect == "sqlite":
             conn.exec_driver_sql("PRAGMA query_only = ON")
-        yield conn
+        try:
+            yield conn
+        finally:
+            # The session settings above outlive a transaction: never hand this session back to the pool.
+            conn.invalidate()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -50,6 +50,7 @@ class State:
     new_tables: set = field(default_factory=set)  # table keys created in this run (no rows unless written)
     null_columns: set = field(default_factory=set)  # column keys added in this run with no default: NULL in every row
     renamed: set = field(default_factory=set)  # table keys that are an older table under a new name
+    index_tables: dict = field(default_factory=dict)  # index key -> table key, for indexes made in this run
     blind: str | None = None  # why the state past this point cannot be vouched for
 
     # -- keys -----------------------------------------------------------------------------------------
@@ -172,9 +173,28 @@ class State:
             self.written.add(self.table_key(new if kind == "table" else table or "", schema))
             self.written.add(self.table_key(old if kind == "table" else table or "", schema))
 
+    def _drop_indexes(self, revision: str, table: str, schema: str | None) -> None:
+        """A table's indexes go with it: the live ones and those pending statements made on it."""
+        keys = [self.key("index", index.name, schema, table) for index in self.catalog.indexes.values()
+                if index.table == table and (schema is None or index.schema == schema)]
+        keys += [k for k, owner in self.index_tables.items() if owner == self.table_key(table, schema)]
+        for k in keys:
+            self.gone[k] = revision
+            self.made.pop(k, None)
+
     def _record(self, revision: str, e: Effect) -> None:
         op = e.op
-        if op == "create_table":
+        if op == "rebuild_table":
+            # Django's rebuild (operations/rebuild.py), whose four statements all carry this effect: the
+            # scratch table exists until its RENAME (read as any rename, after this) puts it in the
+            # table's place, and the table's indexes are gone until the statements after the rebuild
+            # make them again. Recording this at each of the four is the same as at the first.
+            k = self.table_key(e.detail.get("scratch") or "", e.schema)
+            self.made[k] = revision
+            self.gone.pop(k, None)
+            self.new_tables.add(k)
+            self._drop_indexes(revision, e.table or "", e.schema)
+        elif op == "create_table":
             k = self.table_key(e.name, e.schema)
             self.made[k] = revision
             self.gone.pop(k, None)
@@ -192,6 +212,8 @@ class State:
             k = self.key(kind, e.name, e.schema, e.table)
             self.made[k] = revision
             self.gone.pop(k, None)
+            if kind == "index" and e.table:
+                self.index_tables[k] = self.table_key(e.table, e.schema)
         elif op == "add_constraint":
             k = self.key("constraint", e.name, e.schema, e.table)
             self.made[k] = revision
@@ -203,6 +225,7 @@ class State:
             self.made.pop(k, None)
             if kind == "table":
                 self.new_tables.discard(k)
+                self._drop_indexes(revision, e.name, e.schema)
 
 
 # Statement types whose effects record() reads itself (creates and drops of tracked objects, data).
