@@ -354,3 +354,49 @@ def test_invalid_index_left_by_a_failed_concurrent_build_is_not_taken_as_satisfi
     assert report["status"] == "refused"
     assert "INVALID" in report["refusals"][0]["reason"]
     assert version(pg_url) == {"v1"}
+
+
+# Without the prediction up front (--no-preflight) the guard meets each failure for real, reads it
+# from the command's output and the driver's error, and recovers after it: the reactive path.
+def test_reactive_hotfix(settings_project, pg_url):
+    project, env = settings_project
+    bare(project, [tool("alembic"), "upgrade", "a1"], env)
+    execute(pg_url, "ALTER TABLE settings ADD COLUMN google_id VARCHAR(255)")
+
+    proc, report = guard(project, UPGRADE, env, "--no-preflight")
+
+    assert proc.returncode == 0, proc.stderr
+    assert version(pg_url) == {"c3"}
+    assert rows(pg_url, "SELECT google_id FROM settings ORDER BY id") == [("g-1",), ("g-2",)]
+    assert rows(pg_url, "SELECT count(*) FROM audit_log WHERE note = 'b2 ran'") == [(1,)]
+    assert report["predicted"] == []
+    assert [(f["kind"], f["table"], f["column"], f["revision"]) for f in report["failures"]] == [
+        ("duplicate_column", "settings", "google_id", "b2")]
+    assert [a["kind"] for a in report["actions"]] == ["skip_satisfied"]
+    assert len(report["attempts"]) == 2
+
+
+def test_reactive_history_lost(settings_project, pg_url):
+    project, env = settings_project
+    bare(project, UPGRADE, env)
+    execute(pg_url, "UPDATE alembic_version SET version_num = 'a1'")
+
+    proc, report = guard(project, UPGRADE, env, "--no-preflight")
+
+    assert proc.returncode == 0, proc.stderr
+    assert version(pg_url) == {"c3"}
+    assert rows(pg_url, "SELECT count(*) FROM audit_log WHERE note = 'b2 ran'") == [(1,)]
+    assert [f["kind"] for f in report["failures"]] == ["duplicate_column"]
+    assert [a["kind"] for a in report["actions"]] == ["mark_applied"]
+
+
+def test_reactive_enum_subset(tmp_path, pg_url):
+    project = alembic_project(tmp_path / "app", POSTS)
+    execute(pg_url, "CREATE TYPE post_state AS ENUM ('draft', 'published')")
+
+    proc, report = guard(project, UPGRADE, {"DATABASE_URL": pg_url}, "--no-preflight")
+
+    assert proc.returncode == 0, proc.stderr
+    assert _labels(pg_url) == ["draft", "review", "published"]
+    assert [f["kind"] for f in report["failures"]] == ["duplicate_type"]
+    assert [a["kind"] for a in report["actions"]] == ["complete_enum", "skip_satisfied"]

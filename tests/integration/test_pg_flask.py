@@ -56,3 +56,38 @@ def test_flask_history_lost_with_migrations_directory_option(tmp_path, pg_url):
     assert version(pg_url) == {"f3"}
     assert rows(pg_url, "SELECT count(*) FROM users") == [(2,)]
     assert [a["kind"] for a in report["actions"]] == ["mark_applied"]
+
+
+def test_flask_index_already_there_is_skipped(tmp_path, pg_url):
+    revs = [*REVS[:1], Rev("f2", "index on email", """
+        op.create_index("ix_users_email", "users", ["email"], unique=True)
+        op.execute("UPDATE users SET email = upper(email)")
+    """), REVS[2]]
+    project = flask_project(tmp_path / "app", revs)
+    env = {"APP_DATABASE_URL": pg_url}
+    bare(project, flask("upgrade", "f1"), env)
+    execute(pg_url, "CREATE UNIQUE INDEX ix_users_email ON users (email)")
+
+    proc, report = guard(project, flask("upgrade"), env)
+
+    assert proc.returncode == 0, proc.stderr
+    assert version(pg_url) == {"f3"}
+    assert rows(pg_url, "SELECT email FROM users ORDER BY id") == [("A@EXAMPLE.COM",), ("B@EXAMPLE.COM",)]
+    assert [f["kind"] for f in report["predicted"]] == ["duplicate_relation"]
+    assert [a["kind"] for a in report["actions"]] == ["skip_satisfied"]
+
+
+def test_flask_column_of_another_type_is_refused(tmp_path, pg_url):
+    project = flask_project(tmp_path / "app", REVS)
+    env = {"APP_DATABASE_URL": pg_url}
+    bare(project, flask("upgrade", "f1"), env)
+    execute(pg_url, "ALTER TABLE users ADD COLUMN display_name INTEGER")
+
+    proc, report = guard(project, flask("upgrade"), env)
+
+    assert proc.returncode == 1
+    assert report["status"] == "refused"
+    assert version(pg_url) == {"f1"}
+    assert rows(pg_url, "SELECT count(*) FROM users") == [(2,)]
+    assert rows(pg_url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
+                        "AND column_name = 'display_name'") == [("integer",)]
