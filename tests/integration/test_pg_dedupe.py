@@ -293,7 +293,9 @@ def test_a_failed_concurrent_build_leaves_an_invalid_index_that_the_dedupe_repla
     execute(pg_url, *ENROLL_ROWS)
     before = content(pg_url, "school_enroll")
 
-    proc, report = guard(project, UPGRADE, env, "--dedupe", "keep-oldest")
+    # Reactive (--no-preflight): the concurrent build really fails first and leaves its INVALID index;
+    # with the prediction up front the dedupe would come first and no build would ever fail.
+    proc, report = guard(project, UPGRADE, env, "--dedupe", "keep-oldest", "--no-preflight")
 
     assert proc.returncode == 0, proc.stderr
     # Not the INVALID leftover of the first, failed build: a valid index that enforces the key.
@@ -409,13 +411,14 @@ def test_check_predicts_the_duplicates_before_the_deploy_and_changes_nothing(enr
     proc = run_cli(["check", "--", *UPGRADE], env=env, cwd=project)
 
     assert proc.returncode == 1
-    assert "revision s2 would fail: 2 duplicate group(s), 3 surplus row(s) in school_enroll" in proc.stderr
-    assert "(user_id, course_id)=(2, 1): 3 rows" in proc.stderr
+    assert "revision s2 (" in proc.stderr and "would fail (duplicate_data" in proc.stderr
+    assert "2 duplicate group(s) (3 surplus row(s)) in school_enroll" in proc.stderr
+    assert "(user_id, course_id)=(2, 1), 3 rows" in proc.stderr
     assert content(pg_url, "school_enroll") == before and not has_quarantine(pg_url)
 
     planned = run_cli(["check", "--dedupe", "keep-oldest", "--", *UPGRADE], env=env, cwd=project)
     assert planned.returncode == 1
-    assert "would apply dedupe on table school_enroll (user_id, course_id)" in planned.stderr
+    assert "run would apply dedupe on table school_enroll (user_id, course_id)" in planned.stderr
     assert content(pg_url, "school_enroll") == before and not has_quarantine(pg_url)
 
 
