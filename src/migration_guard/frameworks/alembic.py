@@ -149,6 +149,12 @@ class AlembicProject(Framework):
                 out[last[-1][1].split(",")[0].strip()] = None
         return out
 
+    def mark_hint(self, revision_id: str) -> str:
+        """The user's own tool, as they invoke it: `alembic -c x.ini stamp R`, `flask --app a db stamp R`."""
+        import shlex
+
+        return shlex.join(self.stamp_argv(revision_id))
+
     def mark_applied(self, revision: Revision, env: dict) -> ToolRun:
         return self.tool(self.stamp_argv(revision.id), env)
 
