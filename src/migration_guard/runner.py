@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migration_guard import faults
+from migration_guard.db import target as targets
 from migration_guard.db import url as urls
-from migration_guard.db.connect import engine_for, wait_for
 from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessions
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
-from migration_guard.recovery import journal
 from migration_guard.report.model import Attempt, Report
 from migration_guard.runtime import child
 from migration_guard.runtime.progress import Progress
@@ -53,11 +52,14 @@ class Runner:
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
     # -- set-up ---------------------------------------------------------------------------------------
-    def _target(self, framework: Framework):
+    def _raw_url(self, framework: Framework) -> str:
         raw = self.settings.database_url or self.env.get("DATABASE_URL") or framework.config_url(self.env)
         if not raw:
             raise UsageError("no database URL: pass --database-url, set DATABASE_URL, or configure "
                              f"it in the {framework.name} project")
+        return raw
+
+    def _target(self, raw: str):
         url = urls.parse(raw)
         if url.password:
             self.secrets.append(str(url.password))
@@ -73,24 +75,29 @@ class Runner:
             framework = detect(self.argv, self.cwd, self.settings.framework)
             framework.env = self.env  # tools that are asked in a subprocess (Django) need the user's env
             self.report.framework = framework.name
-            url = self._target(framework)
-            engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
-            wait_for(engine, timeout=self.settings.connect_timeout,
-                     on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
-            framework.prepare()
-            lock = Lock(engine)
-            if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
-                from migration_guard.preflight import early
+            raw = self._raw_url(framework)
+            lock = self._lean_lock(framework, raw)
+            if lock is not None:
+                self._acquire(lock)
+                if self._nothing_to_do(lock):
+                    return self.report
+            from migration_guard.db.connect import engine_for, wait_for
+            from migration_guard.recovery import journal
 
-                self.early = early.start(framework, engine, self.env)
-            self.phase = "waiting for the migration lock"
-            lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
-                f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
-            self.report.lock_wait_s = round(lock.waited_s, 3)
+            url = self._target(raw)
+            engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
+            wait_for(engine, timeout=self.settings.connect_timeout, on_retry=self._waiting_for_database)
+            if lock is None:
+                framework.prepare()
+                lock = Lock.for_engine(engine)
+                if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
+                    from migration_guard.preflight import early
+
+                    self.early = early.start(framework, engine, self.env)
+                self._acquire(lock)
             for note in journal.left_open(engine):
                 self.report.notes.append(note)
                 self.progress.say(note)
-            faults.point("after-lock")
             orphans = end_orphans(engine)
             if orphans:
                 note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
@@ -99,9 +106,6 @@ class Runner:
                 self.progress.say(note)
             if urls.dialect_of(url) == "postgresql":
                 self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
-            if lock.waited_s >= 0.5:
-                self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the "
-                                  "state again")
             self.lock = lock
             self._guarded(framework, engine, urls.dialect_of(url))
             if any(a.applied for a in self.report.actions):
@@ -117,6 +121,49 @@ class Runner:
                 engine.dispose()
             self.report.duration_s = round(time.monotonic() - began, 3)
         return self.report
+
+    def _waiting_for_database(self, why: str) -> None:
+        self.progress.say(f"waiting for the database: {urls.mask_text(why, self.secrets)}")
+
+    def _acquire(self, lock: Lock) -> None:
+        self.phase = "waiting for the migration lock"
+        lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
+            f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
+        self.report.lock_wait_s = round(lock.waited_s, 3)
+        if lock.waited_s >= 0.5:
+            self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the state again")
+        faults.point("after-lock")
+
+    def _lean_lock(self, framework: Framework, raw: str) -> Lock | None:
+        """The lock, taken on a plain driver session before SQLAlchemy is imported, when the database
+        is plain to reach and the project's heads plain to read: then a replica that waited can see
+        the database at head without importing anything more (db/target.py, runtime/at_head.py)."""
+        if self.settings.dry_run or framework.runs_when_current:
+            return None
+        target = targets.read(raw)
+        if target is None:
+            return None
+        files = framework.files_at_head()
+        if files is None:
+            return None
+        if target.password:
+            self.secrets.append(target.password)
+        self.report.database = {"dialect": target.dialect, "url": target.masked}
+        lock = Lock.on(target, connect_timeout=self.settings.connect_timeout, on_retry=self._waiting_for_database)
+        self._lean = (target, files)
+        return lock
+
+    def _nothing_to_do(self, lock: Lock) -> bool:
+        from migration_guard.runtime.at_head import at_head
+
+        target, (table, heads) = self._lean
+        if not at_head(lock, target, table, heads):
+            return False
+        self.lock = lock
+        shown = ", ".join(sorted(heads))
+        self.progress.say(f"database is at head ({shown}): nothing to do")
+        self._finish("succeeded", f"Nothing to do: the database is already at head ({shown}).")
+        return True
 
     def _check_command(self) -> None:
         """Fail before taking the lock when the command cannot even start."""
@@ -225,6 +272,7 @@ class Runner:
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:
+        from migration_guard.recovery import journal
         from migration_guard.recovery.steps import StepFailed
 
         for step in decision.steps:

@@ -8,44 +8,93 @@ a lock behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection, Engine
-
-from migration_guard.db import url as urls
 from migration_guard.errors import UnreachableError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from migration_guard.db.target import Target
 
 # A fixed key: every guard on the same database must contend for the same lock.
 PG_LOCK_KEY = zlib.crc32(b"migration-guard") * 4096 + 7
+# How long one blocking wait for the lock lasts before the guard looks up (progress notes, signals:
+# Python runs a signal handler only once the driver's call returns).
+WAIT_SLICE_S = 0.5
 
 Progress = Callable[[float, str], None]
 
 
 class Lock:
-    """Held from acquire() to release(); `waited_s` says how long another migrator held it."""
+    """Held from acquire() to release(); `waited_s` says how long another migrator held it.
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.dialect = urls.dialect_of(engine.url)
+    It lives on a plain DBAPI connection of its own, opened by `connect`: a replica that only waits
+    and then finds nothing to do never imports SQLAlchemy (db/target.py says why that matters)."""
+
+    def __init__(self, dialect: str, database: str | None, connect: Callable[[], Any]):
+        self.dialect = dialect
+        self.database = database
+        self._connect = connect
         self.waited_s = 0.0
-        self._conn: Connection | None = None
+        self._conn: Any = None
         self._file = None
         self.name = ""
+
+    @classmethod
+    def on(cls, target: Target, *, connect_timeout: float, on_retry=None) -> Lock:
+        from migration_guard.db.target import connect
+
+        return cls(target.dialect, target.database, lambda: connect(
+            target, timeout=connect_timeout, app_name="migration-guard", on_retry=on_retry))
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> Lock:
+        """A connection of the engine's, taken out of its pool for good: the lock outlives checkouts."""
+        from migration_guard.db import url as urls
+
+        def connect():
+            fairy = engine.raw_connection()
+            fairy.detach()
+            raw = fairy.driver_connection
+            if urls.dialect_of(engine.url) == "mysql":
+                raw.autocommit(True)
+            else:
+                raw.autocommit = True
+            return raw
+
+        return cls(urls.dialect_of(engine.url) or "", engine.url.database, connect)
+
+    def _one(self, sql: str, *params):
+        cur = self._conn.cursor()
+        try:
+            cur.execute(sql, params or None)
+            return cur.fetchone() if cur.description is not None else None
+        finally:
+            cur.close()
 
     def acquire(self, timeout: float, progress: Progress | None = None) -> None:
         start = time.monotonic()
         if self.dialect == "sqlite":
             self._acquire_file(timeout, progress)
         else:
-            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            try_lock = self._try_pg if self.dialect == "postgresql" else self._try_mysql
+            self._conn = self._connect()
+            if self.dialect == "mysql":
+                db = self._one("SELECT DATABASE()")[0] or ""
+                # GET_LOCK names are limited to 64 characters on MySQL.
+                self.name = ("migration-guard:" + db)[:64]
+            else:
+                self.name = f"pg_advisory_lock({PG_LOCK_KEY})"
             next_note = 5.0
-            while not try_lock():
+            # Waiting inside the server, not polling: the next replica in line gets the lock the moment
+            # it is released, and a waiting replica costs no CPU.
+            while not self._wait(min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
                 waited = time.monotonic() - start
                 if waited >= timeout:
                     holder = self._holder()
@@ -57,34 +106,38 @@ class Lock:
                 if progress and waited >= next_note:
                     progress(waited, self._holder())
                     next_note += 10.0
-                time.sleep(min(0.2, max(0.0, timeout - waited)))
         self.waited_s = time.monotonic() - start
 
-    def _try_pg(self) -> bool:
-        assert self._conn is not None
-        self.name = f"pg_advisory_lock({PG_LOCK_KEY})"
-        return bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar())
-
-    def _try_mysql(self) -> bool:
-        assert self._conn is not None
-        db = self._conn.execute(text("SELECT DATABASE()")).scalar() or ""
-        # GET_LOCK names are limited to 64 characters on MySQL.
-        self.name = ("migration-guard:" + db)[:64]
-        return self._conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": self.name}).scalar() == 1
+    def _wait(self, seconds: float) -> bool:
+        if self.dialect == "mysql":
+            return self._one("SELECT GET_LOCK(%s, %s)", self.name, round(seconds, 3))[0] == 1
+        if self._one("SELECT pg_try_advisory_lock(%s)", PG_LOCK_KEY)[0]:
+            return True
+        if seconds <= 0:
+            return False
+        try:
+            self._one(f"SET lock_timeout = {max(1, int(seconds * 1000))}")
+            self._one("SELECT pg_advisory_lock(%s)", PG_LOCK_KEY)
+            return True
+        except Exception as exc:
+            if _sqlstate(exc) != "55P03":  # lock_not_available: the slice ended; anything else is real
+                raise
+            return False
+        finally:
+            self._one("SET lock_timeout = 0")
 
     def _holder(self) -> str:
         if self._conn is None:
             return ""
         try:
             if self.dialect == "postgresql":
-                row = self._conn.execute(text(
+                row = self._one(
                     "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
                     "AND l.granted AND l.database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database()) AND l.pid <> pg_backend_pid() LIMIT 1"
-                )).first()
+                    "WHERE datname = current_database()) AND l.pid <> pg_backend_pid() LIMIT 1")
                 return f" (pid {row[0]}, {row[1] or 'unknown application'})" if row else ""
-            row = self._conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": self.name}).first()
+            row = self._one("SELECT IS_USED_LOCK(%s)", self.name)
             return f" (connection {row[0]})" if row and row[0] else ""
         except Exception:
             return ""
@@ -92,7 +145,7 @@ class Lock:
     def _acquire_file(self, timeout: float, progress: Progress | None) -> None:
         from filelock import FileLock, Timeout
 
-        database = self.engine.url.database or ""
+        database = self.database or ""
         if not database or database == ":memory:":
             raise UsageError("an in-memory SQLite database cannot be locked across processes; use a file")
         path = Path(database).resolve()
@@ -116,6 +169,21 @@ class Lock:
                     progress(waited, f" (lock file {os.path.basename(self.name)})")
                     next_note += 10.0
 
+    def rows(self, sql: str, *params) -> list | None:
+        """The rows of a question asked on the lock's own session (None on any error): the up-to-date
+        check asks before the rest of the guard has a connection."""
+        if self._conn is None:
+            return None
+        try:
+            cur = self._conn.cursor()
+            try:
+                cur.execute(sql, params or None)
+                return list(cur.fetchall())
+            finally:
+                cur.close()
+        except Exception:
+            return None
+
     def held(self) -> bool:
         """Still ours? A server restart or a cut connection ends the session, and the lock with it."""
         if self.dialect == "sqlite":
@@ -124,11 +192,10 @@ class Lock:
             return False
         try:
             if self.dialect == "postgresql":
-                return bool(self._conn.execute(text(
+                return bool(self._one(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND pid = pg_backend_pid()")).scalar())
-            return bool(self._conn.execute(text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()"),
-                                           {"n": self.name}).scalar())
+                    "AND pid = pg_backend_pid()")[0])
+            return bool(self._one("SELECT IS_USED_LOCK(%s) = CONNECTION_ID()", self.name)[0])
         except Exception:
             return False
 
@@ -136,17 +203,22 @@ class Lock:
         if self._conn is not None:
             try:
                 if self.dialect == "postgresql":
-                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                    self._one("SELECT pg_advisory_unlock(%s)", PG_LOCK_KEY)
                 elif self.dialect == "mysql" and self.name:
-                    self._conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": self.name})
+                    self._one("SELECT RELEASE_LOCK(%s)", self.name)
             except Exception:
                 pass  # closing the session releases it anyway
             finally:
-                self._conn.close()
+                with contextlib.suppress(Exception):
+                    self._conn.close()
                 self._conn = None
         if self._file is not None:
             self._file.release()
             self._file = None
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc, "pgcode", None) or getattr(exc, "sqlstate", None)
 
 
 def end_sessions(engine: Engine, ids: list[int]) -> int:
@@ -154,6 +226,10 @@ def end_sessions(engine: Engine, ids: list[int]) -> int:
 
     Only sessions the command itself reported are touched. Without this, a statement that was
     running when the command died keeps its locks until it finishes, and the next deploy waits."""
+    from sqlalchemy import bindparam, text
+
+    from migration_guard.db import url as urls
+
     dialect = urls.dialect_of(engine.url)
     ids = sorted({i for i in ids if i})
     if not ids or dialect == "sqlite":
@@ -182,6 +258,10 @@ def end_orphans(engine: Engine) -> int:
     """Once the lock is ours, any session of a guarded command still open belongs to a guard that was
     killed (the lock says no one else may migrate now): end it, so its transaction rolls back and
     releases the locks it holds."""
+    from sqlalchemy import text
+
+    from migration_guard.db import url as urls
+
     if urls.dialect_of(engine.url) != "postgresql":
         return 0
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UsageError
 from migration_guard.report.secrets import mask_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql",
             "sqlite": "sqlite"}
@@ -14,6 +16,9 @@ DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysq
 
 def parse(raw: str) -> URL:
     """A SQLAlchemy URL from user input; `postgres://` (Heroku, Render) is accepted as PostgreSQL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     text = (raw or "").strip()
     if not text:
         raise UsageError("database URL is empty")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UsageError
 from migration_guard.frameworks.base import Framework, Revision, ToolRun
 from migration_guard.frameworks.command import split_options
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 GLOBAL_VALUE_OPTS = {"-c", "--config", "-n", "--name", "-x"}
 UPGRADE_VALUE_OPTS = {"--tag"}
@@ -90,6 +92,27 @@ class AlembicProject(Framework):
     @property
     def upgrades_to_head(self) -> bool:
         return self.subcommand == "upgrade" and self.target in ("head", "heads") and not self.offline
+
+    def files_at_head(self) -> tuple[str, set[str]] | None:
+        """The version table and the heads, read from the files alone (see revision_files), for the
+        up-to-date check a waiting replica makes; None when only Alembic can tell."""
+        if not self.upgrades_to_head:
+            return None
+        from migration_guard.frameworks import revision_files
+
+        ini = Path(self.config_file)
+        ini = ini if ini.is_absolute() else self.cwd / ini
+        if not ini.is_file():
+            return None
+        folder = revision_files.script_folder(ini, self.ini_section, self.cwd, self._script_folder())
+        if folder is None:
+            return None
+        table, heads = revision_files.version_table(folder), revision_files.heads(folder)
+        return (table, heads) if table and heads else None
+
+    def _script_folder(self) -> str | None:
+        """The script folder the command names itself, over the config's (Flask-Migrate's -d)."""
+        return None
 
     # -- state ----------------------------------------------------------------------------------
     def current_heads(self, engine: Engine) -> tuple[str, ...]:

@@ -6,8 +6,10 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 @dataclass
@@ -59,6 +61,11 @@ class Framework:
     def upgrades_to_head(self) -> bool:
         """True when the command asks for every pending revision (so 'nothing pending' is knowable)."""
         return False
+
+    def files_at_head(self) -> tuple[str, set[str]] | None:
+        """(version table, heads) read from the project's files without importing the tool, when that
+        is plain to read; None sends the guard the full way (the tool itself, under the lock)."""
+        return None
 
     # -- state ----------------------------------------------------------------------------------
     def pending(self, engine: Engine) -> list[Revision] | None:

@@ -28,7 +28,7 @@ def main(action_id: str, settings: Settings, say) -> int:
                          f"{urls.dialect_of(url)}")
     engine = engine_for(url, connect_timeout=min(settings.connect_timeout, 10))
     wait_for(engine, timeout=settings.connect_timeout)
-    lock = Lock(engine)
+    lock = Lock.for_engine(engine)
     lock.acquire(settings.lock_timeout, lambda waited, holder: say(
         f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
     try:

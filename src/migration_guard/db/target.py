@@ -1,0 +1,139 @@
+"""Where the database is, read and reached without SQLAlchemy.
+
+Every replica of a deploy starts the guard, and all but one of them only wait for the lock and then
+find nothing to do. Importing SQLAlchemy costs more CPU than all of that together, and sixteen
+replicas on two cores pay it sixteen times over while the one that migrates needs the cores. So the
+lock and the up-to-date check run on a plain driver connection, from a URL read here; anything
+unusual about the URL (a driver-specific query, an address form this reader does not know) leaves
+it to SQLAlchemy's own parser, on the full path.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote
+
+from migration_guard.errors import UnreachableError
+from migration_guard.report.secrets import mask_secrets
+
+DIALECTS = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql",
+            "sqlite": "sqlite"}
+# SQLAlchemy's own URL pattern (sqlalchemy.engine.url._parse_url), so that both readers agree on
+# every URL this one accepts; tests/infra/test_target.py holds them to that.
+_URL = re.compile(
+    r"""
+    (?P<name>[\w\+]+)://
+    (?:
+        (?P<username>[^:/]*)
+        (?::(?P<password>[^@]*))?
+    @)?
+    (?:
+        (?:
+            \[(?P<ipv6host>[^/\?]+)\] |
+            (?P<ipv4host>[^/:\?]+)
+        )?
+        (?::(?P<port>[^/\?]*))?
+    )?
+    (?:/(?P<database>[^\?]*))?
+    (?:\?(?P<query>.*))?
+    """,
+    re.X,
+)
+# Query keys the plain connection passes on; any other key means the URL is the full path's to read.
+_PG_QUERY = {"sslmode", "sslrootcert", "sslcert", "sslkey", "options", "target_session_attrs", "host", "port"}
+
+
+@dataclass(frozen=True)
+class Target:
+    dialect: str  # postgresql, mysql, sqlite
+    masked: str  # the URL as reports show it, password replaced
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def read(raw: str) -> Target | None:
+    """A Target for a plain URL; None for anything the full path (SQLAlchemy) should read and judge."""
+    text = (raw or "").strip()
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text[len("postgres://"):]
+    m = _URL.fullmatch(text)
+    if m is None:
+        return None
+    backend, _, driver = m.group("name").partition("+")
+    dialect = DIALECTS.get(backend)
+    if dialect is None or (driver and driver not in ("psycopg2", "psycopg", "pymysql", "mysqldb", "pysqlite")):
+        return None
+    query = dict(parse_qsl(m.group("query") or "", keep_blank_values=True))
+    if len(query) != len(parse_qsl(m.group("query") or "", keep_blank_values=True)):
+        return None  # a repeated key: SQLAlchemy makes a list of it
+    password = unquote(m.group("password")) if m.group("password") is not None else None
+    masked = text if password is None else text[:m.start("password")] + "***" + text[m.end("password"):]
+    if dialect == "sqlite":
+        if query or not m.group("database") or m.group("database") == ":memory:":
+            return None
+        return Target("sqlite", masked, database=m.group("database"))
+    port = m.group("port")
+    if (dialect == "postgresql" and set(query) - _PG_QUERY) or (dialect == "mysql" and query):
+        return None
+    if port and not port.isdigit():
+        return None
+    host = m.group("ipv6host") or m.group("ipv4host")
+    if not host and "host" not in query:
+        return None
+    return Target(dialect, masked, host=unquote(host) if host else None,
+                  port=int(port) if port else None,
+                  user=unquote(m.group("username")) if m.group("username") else None, password=password,
+                  database=unquote(m.group("database")) if m.group("database") else None, query=query)
+
+
+def connect(target: Target, *, timeout: float, app_name: str, on_retry=None):
+    """A DBAPI connection in autocommit, retried until `timeout` seconds pass (a database may still be
+    starting in a deploy); UnreachableError with the driver's one line after that."""
+    began = time.monotonic()
+    delay, next_note = 0.25, 5.0
+    while True:
+        try:
+            return _open(target, min(max(timeout, 1.0), 10.0), app_name)
+        except ImportError:
+            raise
+        except Exception as exc:  # each driver has its own OperationalError
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            waited = time.monotonic() - began
+            if waited + delay > timeout:
+                raise UnreachableError(f"cannot reach the database at {target.masked}: "
+                                       f"{mask_secrets(why, [target.password] if target.password else [])}") from None
+            if on_retry and waited >= next_note:
+                on_retry(f"{why} (waited {waited:.0f}s of {timeout:g}s)")
+                next_note += 10.0
+            time.sleep(delay)
+            delay = min(delay * 2, 3.0)
+
+
+def _open(target: Target, timeout: float, app_name: str):
+    if target.dialect == "postgresql":
+        args = {k: v for k, v in {"host": target.host, "port": target.port, "user": target.user,
+                                  "password": target.password, "dbname": target.database}.items() if v is not None}
+        args.update(target.query)
+        args.update(connect_timeout=max(1, int(timeout)), application_name=app_name)
+        try:
+            import psycopg2
+        except ImportError:
+            import psycopg
+
+            return psycopg.connect(autocommit=True, **args)
+        conn = psycopg2.connect(**args)
+        conn.autocommit = True
+        return conn
+    if target.dialect == "mysql":
+        import pymysql
+
+        return pymysql.connect(host=target.host, port=target.port or 3306, user=target.user or "",
+                               password=target.password or "", database=target.database,
+                               connect_timeout=max(1, int(timeout)), autocommit=True)
+    raise ValueError(f"no plain connection for {target.dialect}")
