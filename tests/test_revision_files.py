@@ -22,13 +22,23 @@ def alembic_heads(project: Path) -> set[str]:
     return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
+def alembic_pending(project: Path, current: tuple[str, ...]) -> list[str]:
+    script = ScriptDirectory.from_config(Config(str(project / "alembic.ini")))
+    return [step.revision.revision for step in script._upgrade_revs("heads", current)]
+
+
 def files_heads(project: Path):
     return detect(["alembic", "upgrade", "head"], project).files_at_head()
 
 
 def test_linear_history(tmp_path: Path) -> None:
     project = alembic_project(tmp_path / "p", [Rev(f"r{i}", f"step {i}", "pass") for i in range(1, 6)])
-    assert files_heads(project) == ("alembic_version", {"r5"}) and alembic_heads(project) == {"r5"}
+    table, graph = files_heads(project)
+    assert table == "alembic_version" and graph.heads == alembic_heads(project) == {"r5"}
+    assert [r.id for r in graph.pending({"r2"})] == alembic_pending(project, ("r2",)) == ["r3", "r4", "r5"]
+    assert [r.id for r in graph.pending(set())] == alembic_pending(project, ()) == ["r1", "r2", "r3", "r4", "r5"]
+    assert graph.pending({"r5"}) == [] and graph.pending({"elsewhere"}) is None
+    assert graph.revisions["r3"].description == "step 3" and graph.revisions["r3"].path.endswith(".py")
 
 
 def test_branches_and_a_merge(tmp_path: Path) -> None:
@@ -36,10 +46,13 @@ def test_branches_and_a_merge(tmp_path: Path) -> None:
     versions = project / "migrations" / "versions"
     write_revisions(versions, [Rev("left", "left", "pass", down="base")])
     write_revisions(versions, [Rev("right", "right", "pass", down="base")])
-    assert files_heads(project)[1] == alembic_heads(project) == {"left", "right"}
+    assert files_heads(project)[1].heads == alembic_heads(project) == {"left", "right"}
     (versions / "merge.py").write_text('revision = "merge"\ndown_revision = ("left", "right")\n'
                                        "def upgrade():\n    pass\n")
-    assert files_heads(project)[1] == alembic_heads(project) == {"merge"}
+    assert files_heads(project)[1].heads == alembic_heads(project) == {"merge"}
+    pending = [r.id for r in files_heads(project)[1].pending({"left"})]
+    assert sorted(pending) == sorted(alembic_pending(project, ("left",))) == ["merge", "right"]
+    assert pending.index("right") < pending.index("merge")
 
 
 def test_annotated_template(tmp_path: Path) -> None:
@@ -50,7 +63,7 @@ def test_annotated_template(tmp_path: Path) -> None:
         'revision: str = "b2"\ndown_revision: Union[str, None] = "a1"\n'
         "branch_labels: Union[str, Sequence[str], None] = None\n"
         "def upgrade() -> None:\n    pass\n")
-    assert files_heads(project)[1] == alembic_heads(project) == {"b2"}
+    assert files_heads(project)[1].heads == alembic_heads(project) == {"b2"}
 
 
 @pytest.mark.parametrize("content", [
@@ -88,7 +101,7 @@ def test_named_version_table(tmp_path: Path) -> None:
     env_py = project / "migrations" / "env.py"
     env_py.write_text(env_py.read_text().replace("target_metadata=target_metadata)",
                                                  'target_metadata=target_metadata, version_table="app_versions")'))
-    assert files_heads(project) == ("app_versions", {"a1"})
+    assert files_heads(project)[0] == "app_versions" and files_heads(project)[1].heads == {"a1"}
 
 
 def test_only_an_upgrade_to_head_is_answered(tmp_path: Path) -> None:

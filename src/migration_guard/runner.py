@@ -48,6 +48,9 @@ class Runner:
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
         self.lock: Lock | None = None
+        self._early: child.Early | None = None
+        self._engine = None
+        self._opened: list | None = None  # the pending revisions, when the early command's gate opened at once
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
@@ -68,59 +71,83 @@ class Runner:
 
     def run(self) -> Report:
         began = time.monotonic()
-        lock = engine = None
+        lock = None
         self.phase = "starting"
         try:
             self._check_command()
             framework = detect(self.argv, self.cwd, self.settings.framework)
             framework.env = self.env  # tools that are asked in a subprocess (Django) need the user's env
             self.report.framework = framework.name
-            raw = self._raw_url(framework)
-            lock = self._lean_lock(framework, raw)
+            self._raw = self._raw_url(framework)
+            lock = self._lean_lock(framework, self._raw)
             if lock is not None:
                 self._acquire(lock)
                 if self._nothing_to_do(lock):
                     return self.report
-            from migration_guard.db.connect import engine_for, wait_for
-            from migration_guard.recovery import journal
+                self._start_early()
+                dialect = self._lean[0].dialect
+            if self._opened is None:
+                engine = self.engine
+                dialect = urls.dialect_of(engine.url)
+                if lock is None:
+                    framework.prepare()
+                    lock = Lock.for_engine(engine)
+                    if self.settings.dry_run:  # check: print the statements and read the catalog meanwhile
+                        from migration_guard.preflight import early
 
-            url = self._target(raw)
-            engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
-            wait_for(engine, timeout=self.settings.connect_timeout, on_retry=self._waiting_for_database)
-            if lock is None:
-                framework.prepare()
-                lock = Lock.for_engine(engine)
-                if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
-                    from migration_guard.preflight import early
-
-                    self.early = early.start(framework, engine, self.env)
-                self._acquire(lock)
-            for note in journal.left_open(engine):
-                self.report.notes.append(note)
-                self.progress.say(note)
-            orphans = end_orphans(engine)
-            if orphans:
-                note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
-                        "their transactions rolled back")
-                self.report.notes.append(note)
-                self.progress.say(note)
-            if urls.dialect_of(url) == "postgresql":
-                self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+                        self.early = early.start(framework, engine, self.env)
+                    self._acquire(lock)
+                self._tidy_after_killed_runs(engine)
+                if dialect == "postgresql":
+                    self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+            # else: the lock's own reading found nothing a killed run left; the command already runs, and
+            # a clean run of it never needs SQLAlchemy here (self.engine connects on first use).
             self.lock = lock
-            self._guarded(framework, engine, urls.dialect_of(url))
+            self._guarded(framework, dialect)
             if any(a.applied for a in self.report.actions):
-                journal.close(engine, self.run_id)
+                from migration_guard.recovery import journal
+
+                journal.close(self.engine, self.run_id)
         except Interrupted as stop:
             if not self.report.summary.startswith("Stopped"):
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
             raise
         finally:
+            if self._early is not None:  # not run after all: stopped at its gate, or stopped as a run would be
+                self._early.discard(self.settings.stop_grace)
+                self._early = None
             if lock is not None:
                 lock.release()
-            if engine is not None:
-                engine.dispose()
+            if self._engine is not None:
+                self._engine.dispose()
             self.report.duration_s = round(time.monotonic() - began, 3)
         return self.report
+
+    @property
+    def engine(self):
+        """The guard's SQLAlchemy engine, made on first use: a clean run that started its command
+        early never needs it."""
+        if self._engine is None:
+            from migration_guard.db.connect import engine_for, wait_for
+
+            url = self._target(self._raw)
+            engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
+            wait_for(engine, timeout=self.settings.connect_timeout, on_retry=self._waiting_for_database)
+            self._engine = engine
+        return self._engine
+
+    def _tidy_after_killed_runs(self, engine) -> None:
+        from migration_guard.recovery import journal
+
+        for note in journal.left_open(engine):
+            self.report.notes.append(note)
+            self.progress.say(note)
+        orphans = end_orphans(engine)
+        if orphans:
+            note = (f"ended {orphans} database session(s) left by an earlier guarded run that was killed; "
+                    "their transactions rolled back")
+            self.report.notes.append(note)
+            self.progress.say(note)
 
     def _waiting_for_database(self, why: str) -> None:
         self.progress.say(f"waiting for the database: {urls.mask_text(why, self.secrets)}")
@@ -153,14 +180,34 @@ class Runner:
         self._lean = (target, files)
         return lock
 
-    def _nothing_to_do(self, lock: Lock) -> bool:
-        from migration_guard.runtime.at_head import at_head
+    def _start_early(self) -> None:
+        """The command, started now, while the guard still imports what it needs and reads the state
+        (runtime/child.py, Early): on a short migration, starting Python and the tool is most of the
+        time. Its gate opens at once when the lock's own reading already shows there is nothing to
+        plan before the first attempt (nothing left by a killed run, and nothing in the database a
+        prediction could find in the way); else when the plan is made."""
+        if not child.can_start_early(self.argv, self.cwd, self.env):
+            return
+        target, (_, graph) = self._lean
+        if target.dialect == "postgresql":
+            self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+        self._early = child.Early(self.argv, self.cwd, self.env)
+        state = self._state
+        planless = state.clear and (target.dialect != "postgresql" or state.empty or not self.settings.preflight)
+        pending = graph.pending(state.versions) if planless and state.versions is not None else None
+        if pending:
+            self._early.open(None)
+            self._opened = pending
 
-        target, (table, heads) = self._lean
-        if not at_head(lock, target, table, heads):
+    def _nothing_to_do(self, lock: Lock) -> bool:
+        from migration_guard.runtime import at_head
+
+        target, (table, graph) = self._lean
+        self._state = at_head.read(lock, target, table)
+        if not self._state.at_head(graph.heads):
             return False
         self.lock = lock
-        shown = ", ".join(sorted(heads))
+        shown = ", ".join(sorted(graph.heads))
         self.progress.say(f"database is at head ({shown}): nothing to do")
         self._finish("succeeded", f"Nothing to do: the database is already at head ({shown}).")
         return True
@@ -178,11 +225,13 @@ class Runner:
             raise UsageError(f"command not found: {program}")
 
     # -- the run --------------------------------------------------------------------------------------
-    def _guarded(self, framework: Framework, engine, dialect: str) -> None:
-        pending = framework.pending(engine)
+    def _guarded(self, framework: Framework, dialect: str) -> None:
+        # The command already runs when its gate opened at once: the version table is its to change
+        # now, and the lock's reading (taken before) said what is pending.
+        pending = self._opened if self._opened is not None else framework.pending(self.engine)
         self._note_files(pending)
         if pending == [] and framework.upgrades_to_head:
-            heads = ", ".join(sorted(framework.applied(engine))) or "base"
+            heads = ", ".join(sorted(framework.applied(self.engine))) or "base"
             if not framework.runs_when_current:
                 self.progress.say(f"database is at head ({heads}): nothing to do")
                 self._finish("succeeded", f"Nothing to do: the database is already at head ({heads}).")
@@ -191,21 +240,22 @@ class Runner:
                               "anyway, for what it does besides migrating")
             self._current = heads
         if self.settings.dry_run:
-            self._dry_run(framework, engine, dialect, pending or [])
+            self._dry_run(framework, self.engine, dialect, pending or [])
             return
         child_plan: dict = {"skip": {}}
         acted_on: set = set()
-        if self.settings.preflight:  # recoveries a prediction proves are planned before the first attempt
+        if self.settings.preflight and self._opened is None:  # recoveries a prediction proves, before attempt 1
             from migration_guard.preflight import ahead
 
-            pending = ahead.plan(self, framework, engine, dialect, pending or [], child_plan, acted_on)
+            pending = ahead.plan(self, framework, self.engine, dialect, pending or [], child_plan, acted_on)
             if pending is None:
                 return
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
             self.phase = f"attempt {number} ran the command"
+            early, self._early = self._early, None
             result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event,
-                               grace=self.settings.stop_grace)
+                               grace=self.settings.stop_grace, early=early)
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
             self.report.attempts.append(attempt)
@@ -216,7 +266,7 @@ class Runner:
             if result.signalled:
                 self._finish("failed", f"Stopped by signal {result.signalled} while the migration ran.")
                 self.report.notes.append(f"signal {result.signalled} was passed on to the command")
-                ended = end_sessions(engine, self.progress.backends)
+                ended = end_sessions(self.engine, self.progress.backends)
                 if ended:
                     self.report.notes.append(f"ended {ended} server session(s) the stopped command left running; "
                                              "their transactions rolled back")
@@ -243,14 +293,15 @@ class Runner:
                              "again: the next run reads the state afresh.")
                 self.progress.say("the migration lock was lost with its connection: stopping without acting")
                 return
-            mismatch = self._other_database(engine)
+            mismatch = self._other_database(self.engine)
             if mismatch:
                 self._refuse(failure.kind, mismatch, ["make the command and the guard use the same URL "
                                                       "(DATABASE_URL or --database-url)"])
                 return
-            pending = framework.pending(engine) or []
+            pending = framework.pending(self.engine) or []
             self._note_files(pending)
-            ctx = Context(failure, engine, dialect, framework, pending, self.env, self.settings, number, acted_on)
+            ctx = Context(failure, self.engine, dialect, framework, pending, self.env, self.settings, number,
+                          acted_on)
             signature = (failure.kind, _object(failure), failure.revision)
             if signature in acted_on and failure.kind not in ("type_catalog_conflict", "history_table_conflict"):
                 self._refuse(failure.kind, f"the same failure came back after the guard acted on it "
@@ -268,7 +319,7 @@ class Runner:
             acted_on.add((failure.kind,))
             if not self._apply(decision, ctx, child_plan):
                 return
-            pending = framework.pending(engine) or []
+            pending = framework.pending(self.engine) or []
         self._finish("failed", f"Still failing after {self.settings.max_attempts} attempts (--max-attempts).")
 
     def _apply(self, decision, ctx, child_plan: dict) -> bool:

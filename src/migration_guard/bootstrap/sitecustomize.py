@@ -35,6 +35,30 @@ def _normalize(sql):
     return _WS.sub(" ", sql).strip().rstrip(";").strip()
 
 
+def _pass_gate():
+    """Started early (runtime/child.py, Early), the command waits here, before its first database
+    connection, until the guard opens the gate and hands over its plan. A gate closed without a word
+    means the guard will not run this command: leave, having touched nothing."""
+    fd = _state.pop("gate", None)
+    if fd is None:
+        return
+    data = b""
+    with contextlib.suppress(OSError):
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    if not data.startswith(b"go"):
+        os._exit(75)
+    path = data[2:].decode("utf-8", "replace").strip()
+    if path:
+        os.environ["MIGRATION_GUARD_PLAN_FILE"] = path
+    _load_plan()
+
+
 def _load_plan():
     path = os.environ.get("MIGRATION_GUARD_PLAN_FILE")
     if not path:
@@ -108,6 +132,10 @@ def _hook_sqlalchemy(_module):
         if pid is not None:
             _emit("backend", pid=pid)
 
+    def do_connect(*_args):
+        _pass_gate()
+
+    event.listen(Engine, "do_connect", do_connect)
     event.listen(Engine, "before_cursor_execute", before_cursor_execute, retval=True)
     event.listen(Engine, "connect", on_connect)
 
@@ -196,13 +224,18 @@ def _hook_django_executor(module):
 def _hook_django_backend(module):
     """Every Django connection gets the guard's execute_wrapper, outermost, for its whole life."""
     cls = module.BaseDatabaseWrapper
-    original = cls.__init__
+    original, original_connect = cls.__init__, cls.connect
 
     def __init__(self, *args, **kwargs):
         original(self, *args, **kwargs)
         self.execute_wrappers.insert(0, _django_execute)
 
+    def connect(self, *args, **kwargs):
+        _pass_gate()
+        return original_connect(self, *args, **kwargs)
+
     cls.__init__ = __init__
+    cls.connect = connect
 
 
 def _django_execute(execute, sql, params, many, context):
@@ -346,7 +379,10 @@ def _chain_next_sitecustomize():
 
 
 if os.environ.get("MIGRATION_GUARD_CHILD") == "1":
-    _load_plan()
+    if os.environ.get("MIGRATION_GUARD_GATE_FD", "").isdigit():
+        _state["gate"] = int(os.environ.pop("MIGRATION_GUARD_GATE_FD"))
+    else:
+        _load_plan()
     if os.environ.get("MIGRATION_GUARD_REHEARSE") == "1":  # see _mg_rehearse.py: nothing can commit
         import _mg_rehearse
 

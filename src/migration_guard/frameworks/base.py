@@ -62,8 +62,8 @@ class Framework:
         """True when the command asks for every pending revision (so 'nothing pending' is knowable)."""
         return False
 
-    def files_at_head(self) -> tuple[str, set[str]] | None:
-        """(version table, heads) read from the project's files without importing the tool, when that
+    def files_at_head(self) -> tuple[str, object] | None:
+        """(version table, revision_files.Graph) read from the project's files without importing the tool, when that
         is plain to read; None sends the guard the full way (the tool itself, under the lock)."""
         return None
 

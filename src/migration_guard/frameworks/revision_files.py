@@ -16,6 +16,8 @@ import configparser
 import re
 from pathlib import Path
 
+from migration_guard.frameworks.base import Revision
+
 # Alembic's own rule for which files of a versions folder are revisions (script/base.py).
 _REVISION_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
 _VERSION_TABLE = re.compile(r"""version_table\s*=\s*['"]([^'"]+)['"]""")
@@ -55,31 +57,78 @@ def version_table(folder: Path) -> str | None:
     return None if "version_table" in env_py else "alembic_version"
 
 
-def heads(folder: Path) -> set[str] | None:
-    """The revisions no other revision builds on, or None when a file is not plainly a revision."""
+class Graph:
+    """Every revision of the folder: what it builds on, its file and its first doc line."""
+
+    def __init__(self, revisions: dict[str, Revision]):
+        self.revisions = revisions
+        below = {d for r in revisions.values() for d in r.down}
+        self.heads = set(revisions) - below
+
+    def pending(self, applied: set[str]) -> list[Revision] | None:
+        """What `upgrade heads` runs from a version table holding `applied`, parents first; None when
+        the table names a revision these files do not have (Alembic itself must say what that means)."""
+        if not applied <= set(self.revisions):
+            return None
+        done: set[str] = set()
+        stack = list(applied)
+        while stack:
+            rid = stack.pop()
+            if rid not in done:
+                done.add(rid)
+                stack.extend(self.revisions[rid].down)
+        order: list[Revision] = []
+        placed = set(done)
+        remaining = [r for r in sorted(self.revisions) if r not in done]
+        while remaining:
+            ready = [r for r in remaining if set(self.revisions[r].down) <= placed]
+            if not ready:
+                return None  # a cycle: not a history Alembic would run
+            for rid in ready:
+                order.append(self.revisions[rid])
+                placed.add(rid)
+            remaining = [r for r in remaining if r not in placed]
+        return order
+
+
+def graph(folder: Path) -> Graph | None:
+    """The folder's revisions, or None when a file is not plainly a revision."""
     versions = folder / "versions"
     try:
         files = sorted(p for p in versions.iterdir() if p.is_file() and _REVISION_FILE.fullmatch(p.name))
     except OSError:
         return None
-    ids: set[str] = set()
-    below: set[str] = set()
+    revisions: dict[str, Revision] = {}
     for path in files:
-        found = _ids(path)
-        if found is None or found[0] in ids:
+        found = _read(path)
+        if found is None or found.id in revisions:
             return None
-        ids.add(found[0])
-        below.update(found[1])
-    if not ids or not below <= ids:
+        revisions[found.id] = found
+    if not revisions or not {d for r in revisions.values() for d in r.down} <= set(revisions):
         return None
-    return ids - below
+    return Graph(revisions)
 
 
-def _ids(path: Path) -> tuple[str, tuple[str, ...]] | None:
+def heads(folder: Path) -> set[str] | None:
+    """The revisions no other revision builds on, or None when a file is not plainly a revision."""
+    found = graph(folder)
+    return found.heads if found else None
+
+
+def _read(path: Path) -> Revision | None:
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (OSError, SyntaxError, ValueError):
         return None
+    ids = _ids(tree)
+    if ids is None:
+        return None
+    # Alembic's Script.doc: the docstring up to its first blank line; the report shows its first line.
+    doc = (ast.get_docstring(tree) or "").split("\n\n")[0].strip()
+    return Revision(ids[0], doc.splitlines()[0] if doc else "", str(path), ids[1])
+
+
+def _ids(tree: ast.Module) -> tuple[str, tuple[str, ...]] | None:
     values: dict[str, object] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign):

@@ -50,8 +50,94 @@ def child_env(env: dict, plan_file: str | None) -> dict:
     return out
 
 
+class Early:
+    """The command started ahead of its attempt, held at a gate before its first database connection.
+
+    Starting Python and importing the tool is most of a short migration's time; done while the guard
+    still reads the state and plans, it costs the deploy nothing. The bootstrap holds every
+    connection (SQLAlchemy's do_connect, Django's connect) until the guard opens the gate, handing
+    over the plan then; a command the guard does not run after all is killed at the gate, having
+    touched nothing. The guard starts it only once it holds the lock, so the one-migrator rule does
+    not depend on the gate."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict):
+        self.opened = False
+        read_end, self._gate = os.pipe()
+        try:
+            self.proc = _spawn(argv, cwd, {**child_env(env, None), GATE_ENV: str(read_end)}, (read_end,))
+        except BaseException:
+            os.close(self._gate)
+            raise
+        finally:
+            os.close(read_end)
+
+    def open(self, plan_file: str | None) -> subprocess.Popen:
+        if self._gate >= 0:
+            self.opened = True
+            with contextlib.suppress(OSError):  # a command that died at the gate: run() reads its exit
+                os.write(self._gate, f"go {plan_file or ''}\n".encode())
+            self.close()
+        return self.proc
+
+    def close(self) -> None:
+        if self._gate >= 0:
+            os.close(self._gate)
+            self._gate = -1
+
+    def discard(self, grace: float) -> None:
+        """Not run after all. Still at its gate, it made no connection: kill it. Past its gate (the
+        guard is being stopped before it began to follow the command), stop it as a run is stopped:
+        SIGTERM, then SIGKILL after `grace` seconds."""
+        self.close()
+        first = signal.SIGTERM if self.opened else signal.SIGKILL
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, first)
+        try:
+            self.proc.communicate(timeout=grace if self.opened else 10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                self.proc.communicate(timeout=10)
+
+
+GATE_ENV = "MIGRATION_GUARD_GATE_FD"
+
+
+def can_start_early(argv: list[str], cwd: Path, env: dict) -> bool:
+    """Only a Python program is held by the gate (the bootstrap is a sitecustomize): the command must
+    be a Python console script or interpreter run directly, not a shell or a wrapper script."""
+    program = argv[0] if argv else ""
+    if os.path.basename(program).startswith("python"):
+        return not any(a in ("-S", "-I", "-E") for a in argv[1:3])
+    import shutil
+
+    path = program if os.sep in program else shutil.which(program, path=env.get("PATH"))
+    if not path:
+        return False
+    try:
+        with open(Path(cwd) / path if not os.path.isabs(path) else path, "rb") as fh:
+            first = fh.readline(256)
+    except OSError:
+        return False
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    return len(words) == 1 and os.path.basename(words[0]).startswith("python")
+
+
+def _spawn(argv: list[str], cwd: Path, env: dict, pass_fds: tuple = ()) -> subprocess.Popen:
+    try:
+        # Its own process group, so a stop reaches `sh -c` wrappers' children too.
+        return subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                                pass_fds=pass_fds)
+    except FileNotFoundError:
+        raise UsageError(f"command not found: {argv[0]}") from None
+    except PermissionError:
+        raise UsageError(f"command is not executable: {argv[0]}") from None
+
+
 def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[str],
-        on_event: Callable[[dict], None], echo=None, grace: float = 30.0) -> ChildResult:
+        on_event: Callable[[dict], None], echo=None, grace: float = 30.0, early: Early | None = None) -> ChildResult:
     echo = echo or sys.stdout
     plan_file = None
     if plan and plan.get("skip"):
@@ -60,15 +146,7 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
             json.dump(plan, fh)
     began = time.monotonic()
     try:
-        try:
-            # Its own process group, so a stop reaches `sh -c` wrappers' children too.
-            proc = subprocess.Popen(argv, cwd=cwd, env=child_env(env, plan_file), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                                    preexec_fn=_die_with_parent)
-        except FileNotFoundError:
-            raise UsageError(f"command not found: {argv[0]}") from None
-        except PermissionError:
-            raise UsageError(f"command is not executable: {argv[0]}") from None
+        proc = early.open(plan_file) if early else _spawn(argv, cwd, child_env(env, plan_file))
         received: list[int] = []
         with _forward_signals(proc, received, grace):
             kept, events = _pump(proc, secrets, on_event, echo)
