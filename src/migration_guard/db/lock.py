@@ -61,8 +61,8 @@ class Lock:
 
         def connect():
             fairy = engine.raw_connection()
-            fairy.detach()
             raw = fairy.driver_connection
+            fairy.detach()
             if urls.dialect_of(engine.url) == "mysql":
                 raw.autocommit(True)
             else:
