@@ -10,6 +10,8 @@ import os
 import signal
 
 POINTS = ("after-lock", "after-diagnose", "before-apply", "mid-apply", "after-apply", "before-rerun")
+# Not a recovery step: the moment the command, started early, waits at its gate for the plan.
+AT_GATE = "at-gate"
 
 
 def point(name: str) -> None:

@@ -254,6 +254,8 @@ class Runner:
             self.progress.begin_attempt(number, pending or [])
             self.phase = f"attempt {number} ran the command"
             early, self._early = self._early, None
+            if early is not None and not early.opened:
+                faults.point("at-gate")  # the command waits at its gate (tests/faults/test_gate.py)
             result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event,
                                grace=self.settings.stop_grace, early=early)
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
