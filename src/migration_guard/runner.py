@@ -236,7 +236,8 @@ class Runner:
                 self.progress.say(f"    {line}")
             try:
                 if step.changes_database:
-                    journal.record(ctx.engine, self.run_id, action, "applying")
+                    journal.record(ctx.engine, self.run_id, action,
+                                   "applying" if step.journals_itself else "started")
                 faults.point("before-apply")
                 step.apply(ctx, child_plan)
                 faults.point("after-apply")
