@@ -2,6 +2,11 @@
 
 The guarantee under test is that a SIGKILL anywhere leaves the database as before or as after each
 step, never in between, and that the next run completes. A point costs one environment lookup.
+
+"mid-apply" is inside the step's own transaction for a step the guard runs itself, and, for a skip
+recovery, the moment the rerun reports its first skipped statement: the command is then inside the
+revision and dies with the guard. There MySQL (DDL commits at once) can be left part-way through the
+revision, which the next run finds in the catalog and completes.
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ class Runner:
             early, self._early = self._early, None
             if early is not None and not early.opened:
                 faults.point("at-gate")  # the command waits at its gate (tests/faults/test_gate.py)
-            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self.progress.event,
+            result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self._event,
                                grace=self.settings.stop_grace, early=early)
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),
                               revisions=list(self.progress.timings), skipped_statements=list(self.progress.skipped))
@@ -337,8 +337,9 @@ class Runner:
                 self.progress.say(f"    {line}")
             try:
                 if step.changes_database:
-                    journal.record(ctx.engine, self.run_id, action, "applying")
-                    faults.point("before-apply")
+                    journal.record(ctx.engine, self.run_id, action,
+                                   "applying" if step.journals_itself else "started")
+                faults.point("before-apply")
                 step.apply(ctx, child_plan)
                 faults.point("after-apply")
                 if step.changes_database:
@@ -366,6 +367,13 @@ class Runner:
         check.dry_run(self, framework, engine, dialect, pending)
 
     # -- helpers --------------------------------------------------------------------------------------
+    def _event(self, event: dict) -> None:
+        self.progress.event(event)
+        if event.get("e") == "skip":
+            # A skip recovery takes effect in the attempt that skips: the child is inside the revision now,
+            # and dies with the guard (PDEATHSIG) part-way through the rest of it.
+            faults.point("mid-apply")
+
     def _failure(self, result) -> Failure:
         from migration_guard.diagnose import diagnose_text, primary, sql
         from migration_guard.diagnose.failure import Failure

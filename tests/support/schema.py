@@ -37,3 +37,22 @@ def batch_env(project) -> None:
     env_py.write_text(env_py.read_text().replace(
         "context.configure(connection=connection, target_metadata=target_metadata)",
         "context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)"))
+
+
+def state(url: str, leave_out: tuple[str, ...] = ("migration_guard_journal",)) -> dict:
+    """Every table's definition as the database prints it, and every row, to compare two databases
+    that should have ended the same (MySQL's AUTO_INCREMENT counter is left out: it is not data)."""
+    import re
+
+    shape, data = {}, {}
+    for table in sorted(tables(url) - set(leave_out)):
+        if _dialect(url) == "sqlite":
+            shape[table] = sorted(r[0] for r in rows(url, "SELECT sql FROM sqlite_master WHERE tbl_name = :t "
+                                                          "AND sql IS NOT NULL", t=table))
+            quoted = '"' + table.replace('"', '""') + '"'
+        else:
+            ddl = rows(url, f"SHOW CREATE TABLE `{table}`")[0][1]
+            shape[table] = re.sub(r" AUTO_INCREMENT=\d+", "", ddl)
+            quoted = f"`{table}`"
+        data[table] = sorted(rows(url, f"SELECT * FROM {quoted}"), key=repr)
+    return {"schema": shape, "rows": data}

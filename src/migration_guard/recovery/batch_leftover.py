@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from migration_guard import faults
+from migration_guard.recovery import journal
 from migration_guard.recovery.steps import Decision, Step, StepFailed
 from migration_guard.report.model import Action
 
@@ -96,6 +98,10 @@ class DropIfEmpty(Step):
     """DROP TABLE in one write transaction, only if the table still holds no row."""
 
     table: str = ""
+    # A drop is a change a killed run must be able to report (with the definition it recorded), and
+    # SQLite can commit the journal's 'applied' with the drop itself.
+    changes_database = True
+    journals_itself = True
 
     def apply(self, ctx, plan: dict) -> None:
         with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -105,6 +111,8 @@ class DropIfEmpty(Step):
                     raise StepFailed(f"{self.table} is no longer empty; nothing was dropped")
                 statement = f"DROP TABLE {_q(self.table)}"
                 conn.exec_driver_sql(statement)
+                faults.point("mid-apply")
+                journal.applied_within(conn, self.action.id)
             except BaseException:
                 conn.exec_driver_sql("ROLLBACK")
                 raise

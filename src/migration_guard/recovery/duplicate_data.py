@@ -86,6 +86,7 @@ class Dedupe(Step):
     plan: quarantine.Plan | None = None
     session: quarantine.Session | None = None  # open, holding the lock, when decide looked under it
     changes_database = True
+    journals_itself = True
 
     def apply(self, ctx, plan: dict) -> None:
         from sqlalchemy import inspect, update

@@ -16,6 +16,9 @@ from migration_guard.report.model import Action, Refusal
 class Step:
     action: Action
     changes_database = False  # steps that do are journalled before and after (recovery/journal.py)
+    # True when the step writes its journal row's 'applied' in the transaction that makes its change, so
+    # a row left at 'applying' by a killed run means that transaction never committed.
+    journals_itself = False
 
     def apply(self, ctx, plan: dict) -> None:
         raise NotImplementedError
@@ -53,14 +56,18 @@ class RunSQL(Step):
 
     sql: list[str] = field(default_factory=list)
     changes_database = True
+    journals_itself = True
 
     def apply(self, ctx, plan: dict) -> None:
+        from migration_guard.recovery import journal
+
         with ctx.engine.begin() as conn:
             if ctx.dialect == "postgresql":
                 conn.execute(text("SET LOCAL lock_timeout = '10s'"))
             for statement in self.sql:
                 conn.execute(text(statement))
             faults.point("mid-apply")
+            journal.applied_within(conn, self.action.id)
         self.action.statements.extend(self.sql)
 
 
