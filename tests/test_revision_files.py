@@ -28,7 +28,9 @@ def alembic_pending(project: Path, current: tuple[str, ...]) -> list[str]:
 
 
 def files_heads(project: Path):
-    return detect(["alembic", "upgrade", "head"], project).files_at_head()
+    found = detect(["alembic", "upgrade", "head"], project).plain_files()
+    graph = revision_files.graph(found[1]) if found else None
+    return (found[0], graph) if graph else None
 
 
 def test_linear_history(tmp_path: Path) -> None:
@@ -107,7 +109,7 @@ def test_named_version_table(tmp_path: Path) -> None:
 def test_only_an_upgrade_to_head_is_answered(tmp_path: Path) -> None:
     project = alembic_project(tmp_path / "p", [Rev("a1", "first", "pass")])
     for argv in (["alembic", "upgrade", "a1"], ["alembic", "upgrade", "head", "--sql"], ["alembic", "stamp", "head"]):
-        assert detect(argv, project).files_at_head() is None
+        assert detect(argv, project).plain_files() is None
 
 
 def test_scripts_folder_read_like_alembic(tmp_path: Path) -> None:

@@ -83,7 +83,6 @@ def check(command, **flags) -> None:
 
 def _guarded(command: list[str], flags: dict) -> None:
     from migration_guard import settings as settings_mod
-    from migration_guard.report import render
     from migration_guard.runner import Interrupted, Runner
 
     if command and command[0] == "--":
@@ -103,15 +102,17 @@ def _guarded(command: list[str], flags: dict) -> None:
             report = runner.run()
         except Interrupted as stop:
             report = runner.report
-            _write(render, report, settings, runner.secrets)
+            _write(report, settings, runner.secrets)
             sys.exit(128 + stop.signum)
-        _write(render, report, settings, runner.secrets)
+        _write(report, settings, runner.secrets)
         sys.exit(EXIT.get(report.status, 1))
     except GuardError as exc:
         _fail(exc, exc.exit_code)
 
 
-def _write(render, report, settings, secrets) -> None:
+def _write(report, settings, secrets) -> None:
+    from migration_guard.report import render
+
     try:
         render.write_reports(report, settings.report_json, settings.report_md, secrets=secrets)
     except OSError as exc:

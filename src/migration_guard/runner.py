@@ -8,8 +8,6 @@ same object) stops the run rather than loop.
 from __future__ import annotations
 
 import os
-import secrets as random
-import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -50,9 +48,10 @@ class Runner:
         self.lock: Lock | None = None
         self._early: child.Early | None = None
         self._engine = None
+        self._graph = None
         self._opened: list | None = None  # the pending revisions, when the early command's gate opened at once
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
-        self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
+        self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}"
 
     # -- set-up ---------------------------------------------------------------------------------------
     def _raw_url(self, framework: Framework) -> str:
@@ -82,6 +81,8 @@ class Runner:
             lock = self._lean_lock(framework, self._raw)
             if lock is not None:
                 self._acquire(lock)
+                if not lock.contended:  # the first migrator of a deploy: most likely there is work
+                    self._spawn_early()
                 if self._nothing_to_do(lock):
                     return self.report
                 self._start_early()
@@ -170,7 +171,7 @@ class Runner:
         target = targets.read(raw)
         if target is None:
             return None
-        files = framework.files_at_head()
+        files = framework.plain_files()
         if files is None:
             return None
         if target.password:
@@ -186,25 +187,34 @@ class Runner:
         time. Its gate opens at once when the lock's own reading already shows there is nothing to
         plan before the first attempt (nothing left by a killed run, and nothing in the database a
         prediction could find in the way); else when the plan is made."""
-        if not child.can_start_early(self.argv, self.cwd, self.env):
+        self._spawn_early()
+        if self._early is None:
             return
-        target, (_, graph) = self._lean
-        if target.dialect == "postgresql":
-            self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
-        self._early = child.Early(self.argv, self.cwd, self.env)
-        state = self._state
+        target, graph, state = self._lean[0], self._graph, self._state
+        if graph is None:
+            return
         planless = state.clear and (target.dialect != "postgresql" or state.empty or not self.settings.preflight)
         pending = graph.pending(state.versions) if planless and state.versions is not None else None
         if pending:
             self._early.open(None)
             self._opened = pending
 
+    def _spawn_early(self) -> None:
+        if self._early is not None or not child.can_start_early(self.argv, self.cwd, self.env):
+            return
+        if self._lean[0].dialect == "postgresql":
+            self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+        self._early = child.Early(self.argv, self.cwd, self.env)
+
     def _nothing_to_do(self, lock: Lock) -> bool:
+        from migration_guard.frameworks import revision_files
         from migration_guard.runtime import at_head
 
-        target, (table, graph) = self._lean
+        target, (table, folder) = self._lean
         self._state = at_head.read(lock, target, table)
-        if not self._state.at_head(graph.heads):
+        # Read after the command started early (the files are read while it starts), and only here.
+        self._graph = graph = revision_files.graph(folder)
+        if graph is None or not self._state.at_head(graph.heads):
             return False
         self.lock = lock
         shown = ", ".join(sorted(graph.heads))
@@ -221,7 +231,7 @@ class Runner:
             path = Path(program) if Path(program).is_absolute() else self.cwd / program
             if not path.is_file():
                 raise UsageError(f"command not found: {program}")
-        elif shutil.which(program, path=self.env.get("PATH")) is None:
+        elif _which(program, self.env.get("PATH")) is None:
             raise UsageError(f"command not found: {program}")
 
     # -- the run --------------------------------------------------------------------------------------
@@ -431,7 +441,7 @@ class Runner:
     def _action_id(self) -> str:
         self._ids += 1
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        return f"mg-{stamp}-{random.token_hex(2)}-{self._ids}"
+        return f"mg-{stamp}-{os.urandom(2).hex()}-{self._ids}"
 
 
 class Interrupted(Exception):
@@ -452,3 +462,9 @@ def _object(f: Failure) -> str:
     if f.column and f.table:
         return f"{f.table}.{f.column}"
     return f.object_name or f.constraint or f.table or ""
+
+
+def _which(program: str, path: str | None) -> str | None:
+    import shutil
+
+    return shutil.which(program, path=path)

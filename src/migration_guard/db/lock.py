@@ -43,6 +43,7 @@ class Lock:
         self.database = database
         self._connect = connect
         self.waited_s = 0.0
+        self.contended = False  # another migrator held it when this one asked
         self._conn: Any = None
         self._file = None
         self.name = ""
@@ -92,9 +93,11 @@ class Lock:
             else:
                 self.name = f"pg_advisory_lock({PG_LOCK_KEY})"
             next_note = 5.0
+            first = True
             # Waiting inside the server, not polling: the next replica in line gets the lock the moment
             # it is released, and a waiting replica costs no CPU.
-            while not self._wait(min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
+            while not self._wait(0.0 if first else min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
+                first, self.contended = False, True
                 waited = time.monotonic() - start
                 if waited >= timeout:
                     holder = self._holder()
@@ -153,6 +156,12 @@ class Lock:
         lock = FileLock(self.name)
         start = time.monotonic()
         next_note = 5.0
+        try:
+            lock.acquire(blocking=False)
+            self._file = lock
+            return
+        except Timeout:
+            self.contended = True
         while True:
             try:
                 lock.acquire(timeout=min(1.0, max(0.01, timeout - (time.monotonic() - start))))

@@ -14,8 +14,6 @@ from migration_guard.frameworks.command import split_options
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from migration_guard.frameworks import revision_files
-
 GLOBAL_VALUE_OPTS = {"-c", "--config", "-n", "--name", "-x"}
 UPGRADE_VALUE_OPTS = {"--tag"}
 _RUNNING = re.compile(r"^-- Running upgrade (?P<src>.*?) -> (?P<dst>[^,\s]+(?:, [^,\s]+)*)", re.M)
@@ -95,9 +93,9 @@ class AlembicProject(Framework):
     def upgrades_to_head(self) -> bool:
         return self.subcommand == "upgrade" and self.target in ("head", "heads") and not self.offline
 
-    def files_at_head(self) -> tuple[str, revision_files.Graph] | None:
-        """The version table and the revisions, read from the files alone (see revision_files), for the
-        up-to-date check a waiting replica makes; None when only Alembic can tell."""
+    def plain_files(self) -> tuple[str, Path] | None:
+        """The version table and the script folder, read from the config alone (see revision_files),
+        for the up-to-date check a waiting replica makes; None when only Alembic can tell."""
         if not self.upgrades_to_head:
             return None
         from migration_guard.frameworks import revision_files
@@ -110,8 +108,7 @@ class AlembicProject(Framework):
         if folder is None:
             return None
         table = revision_files.version_table(folder)
-        found = revision_files.graph(folder) if table else None
-        return (table, found) if table and found else None
+        return (table, folder) if table else None
 
     def _script_folder(self) -> str | None:
         """The script folder the command names itself, over the config's (Flask-Migrate's -d)."""

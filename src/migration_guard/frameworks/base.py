@@ -62,9 +62,9 @@ class Framework:
         """True when the command asks for every pending revision (so 'nothing pending' is knowable)."""
         return False
 
-    def files_at_head(self) -> tuple[str, object] | None:
-        """(version table, revision_files.Graph) read from the project's files without importing the tool, when that
-        is plain to read; None sends the guard the full way (the tool itself, under the lock)."""
+    def plain_files(self) -> tuple[str, Path] | None:
+        """(version table, script folder) read from the project's config without importing the tool, when
+        that is plain to read (revision_files); None sends the guard the full way (the tool, under the lock)."""
         return None
 
     # -- state ----------------------------------------------------------------------------------

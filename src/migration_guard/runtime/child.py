@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -141,6 +140,8 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
     echo = echo or sys.stdout
     plan_file = None
     if plan and plan.get("skip"):
+        import tempfile
+
         fd, plan_file = tempfile.mkstemp(prefix="migration-guard-plan-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(plan, fh)
