@@ -7,6 +7,7 @@ same object) stops the run rather than loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -80,7 +81,7 @@ class Runner:
             self._raw = self._raw_url(framework)
             lock = self._lean_lock(framework, self._raw)
             if lock is not None:
-                self._acquire(lock)
+                self._acquire(lock, self._while_waiting)
                 if not lock.contended:  # the first migrator of a deploy: most likely there is work
                     self._spawn_early()
                 if self._nothing_to_do(lock):
@@ -153,10 +154,10 @@ class Runner:
     def _waiting_for_database(self, why: str) -> None:
         self.progress.say(f"waiting for the database: {urls.mask_text(why, self.secrets)}")
 
-    def _acquire(self, lock: Lock) -> None:
+    def _acquire(self, lock: Lock, contended=None) -> None:
         self.phase = "waiting for the migration lock"
         lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
-            f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
+            f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"), contended)
         self.report.lock_wait_s = round(lock.waited_s, 3)
         if lock.waited_s >= 0.5:
             self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the state again")
@@ -190,14 +191,32 @@ class Runner:
         self._spawn_early()
         if self._early is None:
             return
-        target, graph, state = self._lean[0], self._graph, self._state
+        from migration_guard.runtime import at_head
+
+        target, graph, state = self._lean[0], self._read_graph(), self._state
         if graph is None:
             return
-        planless = state.clear and (target.dialect != "postgresql" or state.empty or not self.settings.preflight)
+        planless = state.clear and (target.dialect != "postgresql" or not self.settings.preflight
+                                    or at_head.empty(self._lock, self._lean[1][0]))
         pending = graph.pending(state.versions) if planless and state.versions is not None else None
         if pending:
             self._early.open(None)
             self._opened = pending
+
+    def _while_waiting(self) -> None:
+        """Another replica migrates: this one will most likely find nothing to do. It yields the CPU to
+        that one (whose command shares the machine's cores in a crowded deploy) and reads the revision
+        files now rather than while it holds the lock, where every replica behind it would wait too."""
+        with contextlib.suppress(OSError):
+            os.nice(10)
+        self._read_graph()
+
+    def _read_graph(self):
+        if self._graph is None:
+            from migration_guard.frameworks import revision_files
+
+            self._graph = revision_files.graph(self._lean[1][1]) or False
+        return self._graph or None
 
     def _spawn_early(self) -> None:
         if self._early is not None or not child.can_start_early(self.argv, self.cwd, self.env):
@@ -207,13 +226,12 @@ class Runner:
         self._early = child.Early(self.argv, self.cwd, self.env)
 
     def _nothing_to_do(self, lock: Lock) -> bool:
-        from migration_guard.frameworks import revision_files
         from migration_guard.runtime import at_head
 
-        target, (table, folder) = self._lean
-        self._state = at_head.read(lock, target, table)
-        # Read after the command started early (the files are read while it starts), and only here.
-        self._graph = graph = revision_files.graph(folder)
+        target, (table, _) = self._lean
+        self._state, self._lock = at_head.read(lock, target, table), lock
+        # Read after the command started early (the files are read while it starts), or while waiting.
+        graph = self._read_graph()
         if graph is None or not self._state.at_head(graph.heads):
             return False
         self.lock = lock

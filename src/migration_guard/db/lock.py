@@ -80,10 +80,12 @@ class Lock:
         finally:
             cur.close()
 
-    def acquire(self, timeout: float, progress: Progress | None = None) -> None:
+    def acquire(self, timeout: float, progress: Progress | None = None,
+                contended: Callable[[], None] | None = None) -> None:
+        """`contended` runs once, when another migrator holds the lock: work to do while waiting."""
         start = time.monotonic()
         if self.dialect == "sqlite":
-            self._acquire_file(timeout, progress)
+            self._acquire_file(timeout, progress, contended)
         else:
             self._conn = self._connect()
             if self.dialect == "mysql":
@@ -97,6 +99,8 @@ class Lock:
             # Waiting inside the server, not polling: the next replica in line gets the lock the moment
             # it is released, and a waiting replica costs no CPU.
             while not self._wait(0.0 if first else min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
+                if first and contended:
+                    contended()
                 first, self.contended = False, True
                 waited = time.monotonic() - start
                 if waited >= timeout:
@@ -145,7 +149,7 @@ class Lock:
         except Exception:
             return ""
 
-    def _acquire_file(self, timeout: float, progress: Progress | None) -> None:
+    def _acquire_file(self, timeout: float, progress: Progress | None, contended=None) -> None:
         from filelock import FileLock, Timeout
 
         database = self.database or ""
@@ -162,6 +166,8 @@ class Lock:
             return
         except Timeout:
             self.contended = True
+            if contended:
+                contended()
         while True:
             try:
                 lock.acquire(timeout=min(1.0, max(0.01, timeout - (time.monotonic() - start))))

@@ -41,7 +41,6 @@ SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
 class State:
     versions: set[str] | None  # the version table's rows (empty: no table yet); None: could not read
     clear: bool  # no journal row left open and no session of a killed run's command
-    empty: bool  # PostgreSQL: nothing but the version table (elsewhere: not asked, False)
 
     def at_head(self, heads: set[str]) -> bool:
         return self.clear and self.versions == heads
@@ -59,7 +58,7 @@ def read(lock: Lock, target: Target, version_table: str) -> State:
                   "AND TABLE_NAME = %s")
         table, journal = _quote(version_table, "`"), _quote(JOURNAL, "`")
         names = (version_table, JOURNAL)
-    unknown = State(None, False, False)
+    unknown = State(None, False)
     has_table, has_journal = lock.rows(exists, names[0]), lock.rows(exists, names[1])
     if not has_table or not has_journal:
         return unknown
@@ -67,44 +66,48 @@ def read(lock: Lock, target: Target, version_table: str) -> State:
     if has_journal[0][0]:
         open_rows = lock.rows(f"SELECT COUNT(*) FROM {journal} WHERE state <> 'closed'")
         clear = open_rows is not None and not open_rows[0][0]
-    empty = False
     if target.dialect == "postgresql":
         orphans = lock.rows("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = %s "
                             "AND datname = current_database() AND pid <> pg_backend_pid()", CHILD_APP_NAME)
         clear = clear and orphans is not None and not orphans[0][0]
-        something = lock.rows(_PG_SOMETHING, table)
-        empty = something is not None and not something[0][0]
     if not has_table[0][0]:
-        return State(set(), clear, empty)
+        return State(set(), clear)
     versions = lock.rows(f"SELECT version_num FROM {table}")
     if versions is None or len({row[0] for row in versions}) != len(versions):
         return unknown
-    return State({row[0] for row in versions}, clear, empty)
+    return State({row[0] for row in versions}, clear)
+
+
+def empty(lock: Lock, version_table: str) -> bool:
+    """PostgreSQL: nothing in the database but the version table (asked only of the replica that
+    migrates, to know whether a prediction could find anything in the way)."""
+    something = lock.rows(_PG_SOMETHING, _quote(version_table, '"'))
+    return something is not None and not something[0][0]
 
 
 def _sqlite(target: Target, version_table: str) -> State:
     path = Path(target.database or "").resolve()
     if not path.is_file():
-        return State(set(), True, False)
+        return State(set(), True)
     try:
         # Read-only: this is a question, and a write here would take the database's own lock.
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
-        return State(None, False, False)
+        return State(None, False)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         clear = JOURNAL not in tables or not conn.execute(
             f"SELECT COUNT(*) FROM {_quote(JOURNAL, chr(34))} WHERE state <> 'closed'").fetchone()[0]
         if version_table not in tables:
-            return State(set(), clear, False)
+            return State(set(), clear)
         versions = [r[0] for r in conn.execute(f"SELECT version_num FROM {_quote(version_table, chr(34))}")]
     except sqlite3.Error:
-        return State(None, False, False)
+        return State(None, False)
     finally:
         conn.close()
     if len(set(versions)) != len(versions):
-        return State(None, False, False)
-    return State(set(versions), clear, False)
+        return State(None, False)
+    return State(set(versions), clear)
 
 
 def _quote(name: str, mark: str) -> str:
