@@ -1,3 +1,3 @@
-from migration_guard.cli import main
+from migration_guard.entry import main
 
 main()

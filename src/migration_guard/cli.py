@@ -97,7 +97,9 @@ def _guarded(command: list[str], flags: dict) -> None:
         signal.signal(sig, stop)
     try:
         settings = settings_mod.load({k: v for k, v in flags.items() if v is not None})
-        runner = Runner(settings, command)
+        from migration_guard.runtime import front
+
+        runner = Runner(settings, command, front=front.take())
         try:
             report = runner.run()
         except Interrupted as stop:

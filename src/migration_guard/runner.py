@@ -37,7 +37,7 @@ NOT_RECOVERABLE = {"unknown", "unrelated"}
 
 class Runner:
     def __init__(self, settings: Settings, argv: list[str], cwd: Path | None = None, env: dict | None = None,
-                 stream=None):
+                 stream=None, front=None):
         self.settings = settings
         self.argv = list(argv)
         self.cwd = cwd or Path.cwd()
@@ -49,6 +49,7 @@ class Runner:
         self.lock: Lock | None = None
         self._early: child.Early | None = None
         self._engine = None
+        self._front = front  # runtime/front.py: the lock asked for before the CLI was imported
         self._graph = None
         self._opened: list | None = None  # the pending revisions, when the early command's gate opened at once
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
@@ -79,7 +80,8 @@ class Runner:
             framework.env = self.env  # tools that are asked in a subprocess (Django) need the user's env
             self.report.framework = framework.name
             self._raw = self._raw_url(framework)
-            lock = self._lean_lock(framework, self._raw)
+            front = self._adopt_front(self._raw)
+            lock = self._lean_lock(framework, self._raw, front)
             if lock is not None:
                 self._acquire(lock, self._while_waiting)
                 if not lock.contended:  # the first migrator of a deploy: most likely there is work
@@ -93,7 +95,7 @@ class Runner:
                 dialect = urls.dialect_of(engine.url)
                 if lock is None:
                     framework.prepare()
-                    lock = Lock.for_engine(engine)
+                    lock = front.lock if front is not None else Lock.for_engine(engine)
                     if self.settings.dry_run:  # check: print the statements and read the catalog meanwhile
                         from migration_guard.preflight import early
 
@@ -115,6 +117,9 @@ class Runner:
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
             raise
         finally:
+            if self._front is not None:
+                self._front.discard()
+                self._front = None
             if self._early is not None:  # not run after all: stopped at its gate, or stopped as a run would be
                 self._early.discard(self.settings.stop_grace)
                 self._early = None
@@ -163,7 +168,21 @@ class Runner:
             self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the state again")
         faults.point("after-lock")
 
-    def _lean_lock(self, framework: Framework, raw: str) -> Lock | None:
+    def _adopt_front(self, raw: str):
+        """The lock runtime/front.py asked for, if it asked for this very URL; else let go of it."""
+        front, self._front = self._front, None
+        if front is None:
+            return None
+        if front.raw != raw or self.settings.dry_run:
+            front.discard()
+            return None
+        if front.early is not None:
+            self._early = front.early
+        if front.target.dialect == "postgresql":
+            self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+        return front
+
+    def _lean_lock(self, framework: Framework, raw: str, front=None) -> Lock | None:
         """The lock, taken on a plain driver session before SQLAlchemy is imported, when the database
         is plain to reach and the project's heads plain to read: then a replica that waited can see
         the database at head without importing anything more (db/target.py, runtime/at_head.py)."""
@@ -178,7 +197,11 @@ class Runner:
         if target.password:
             self.secrets.append(target.password)
         self.report.database = {"dialect": target.dialect, "url": target.masked}
-        lock = Lock.on(target, connect_timeout=self.settings.connect_timeout, on_retry=self._waiting_for_database)
+        if front is not None:
+            lock = front.lock
+        else:
+            lock = Lock.on(target, connect_timeout=self.settings.connect_timeout,
+                           on_retry=self._waiting_for_database)
         self._lean = (target, files)
         return lock
 

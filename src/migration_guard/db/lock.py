@@ -44,6 +44,7 @@ class Lock:
         self._connect = connect
         self.waited_s = 0.0
         self.contended = False  # another migrator held it when this one asked
+        self._held = False
         self._conn: Any = None
         self._file = None
         self.name = ""
@@ -83,19 +84,17 @@ class Lock:
     def acquire(self, timeout: float, progress: Progress | None = None,
                 contended: Callable[[], None] | None = None) -> None:
         """`contended` runs once, when another migrator holds the lock: work to do while waiting."""
+        if self._held:  # taken by try_acquire()
+            return
         start = time.monotonic()
         if self.dialect == "sqlite":
             self._acquire_file(timeout, progress, contended)
         else:
-            self._conn = self._connect()
-            if self.dialect == "mysql":
-                db = self._one("SELECT DATABASE()")[0] or ""
-                # GET_LOCK names are limited to 64 characters on MySQL.
-                self.name = ("migration-guard:" + db)[:64]
-            else:
-                self.name = f"pg_advisory_lock({PG_LOCK_KEY})"
+            first = self._conn is None
+            self._open()
+            if not first and contended:  # try_acquire() found it held
+                contended()
             next_note = 5.0
-            first = True
             # Waiting inside the server, not polling: the next replica in line gets the lock the moment
             # it is released, and a waiting replica costs no CPU.
             while not self._wait(0.0 if first else min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
@@ -113,7 +112,26 @@ class Lock:
                 if progress and waited >= next_note:
                     progress(waited, self._holder())
                     next_note += 10.0
+        self._held = True
         self.waited_s = time.monotonic() - start
+
+    def try_acquire(self) -> bool:
+        """One try that does not wait; the session stays open, for acquire() to wait on if it failed."""
+        self._open()
+        self._held = self._wait(0.0)
+        self.contended = not self._held
+        return self._held
+
+    def _open(self) -> None:
+        if self._conn is not None:
+            return
+        self._conn = self._connect()
+        if self.dialect == "mysql":
+            db = self._one("SELECT DATABASE()")[0] or ""
+            # GET_LOCK names are limited to 64 characters on MySQL.
+            self.name = ("migration-guard:" + db)[:64]
+        else:
+            self.name = f"pg_advisory_lock({PG_LOCK_KEY})"
 
     def _wait(self, seconds: float) -> bool:
         if self.dialect == "mysql":
@@ -215,6 +233,7 @@ class Lock:
             return False
 
     def release(self) -> None:
+        self._held = False
         if self._conn is not None:
             try:
                 if self.dialect == "postgresql":

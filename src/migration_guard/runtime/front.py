@@ -1,0 +1,102 @@
+"""The first milliseconds of `migration-guard run`: ask for the lock before the CLI is even imported.
+
+Every replica of a deploy starts the guard at once, and on a small machine their start-up shares the
+cores: whoever asks for the lock first migrates, and the others only wait. So the question comes
+before anything else is imported (the CLI, the runner, the reports): a plain driver connection and
+one non-blocking try. The one that gets the lock starts its command at once, held at its gate
+(runtime/child.py, Early), so the command's own start-up overlaps the guard's. One that does not get
+it will most likely find nothing to do: it yields the CPU (nice 10) to the one that migrates before
+it imports the rest.
+
+Only a plain case is tried: `run` with the URL in `--database-url`, MIGRATION_GUARD_DATABASE_URL or
+DATABASE_URL (and no pyproject.toml settings that could name another), not a dry run. The runner
+adopts what was found here only if the URL it resolves by the full rules is the same string; else it
+lets go of it and starts over, so this can never lock one database and migrate another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from migration_guard.db.lock import CHILD_APP_NAME, Lock
+from migration_guard.db.target import Target, read
+
+
+@dataclass
+class Front:
+    raw: str  # the URL string this was done for; the runner compares it with the one it resolves
+    target: Target
+    lock: Lock  # held unless `lock.contended`; its session stays open either way
+    early: object | None = None  # runtime.child.Early: the command, waiting at its gate
+    env: dict | None = None  # the environment the early command was started with
+
+    def discard(self) -> None:
+        if self.early is not None:
+            self.early.discard(0)
+            self.early = None
+        self.lock.release()
+
+
+_taken: Front | None = None
+
+
+def start(argv: list[str], env: dict, cwd: Path | None = None) -> None:
+    """Try the lock for `run` (see the module's words); never raises, never prints."""
+    global _taken
+    with contextlib.suppress(Exception):
+        _taken = _try(argv, dict(env), cwd or Path.cwd())
+
+
+def take() -> Front | None:
+    global _taken
+    found, _taken = _taken, None
+    return found
+
+
+def _try(argv: list[str], env: dict, cwd: Path) -> Front | None:
+    if not argv or argv[0] != "run" or "--" not in argv:
+        return None
+    cut = argv.index("--")
+    options, command = argv[1:cut], argv[cut + 1:]
+    if not command or any(o in ("--dry-run", "-h", "--help") for o in options):
+        return None
+    if env.get("MIGRATION_GUARD_DRY_RUN", "").strip().lower() in ("1", "true", "yes", "on"):
+        return None
+    raw = _flag(options, "--database-url") or env.get("MIGRATION_GUARD_DATABASE_URL") or None
+    if raw is None:
+        pyproject = cwd / "pyproject.toml"
+        if pyproject.is_file() and "migration-guard" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return None  # its settings may name the URL: the full rules decide
+        raw = env.get("DATABASE_URL")
+    target = read(raw or "")
+    if target is None or target.dialect == "sqlite":
+        return None  # SQLite's lock is a file beside the database: nothing to gain from this
+    lock = Lock.on(target, connect_timeout=0.1)  # one connection attempt: the runner waits for a slow server
+    front = Front(raw, target, lock)
+    if not lock.try_acquire():
+        with contextlib.suppress(OSError):
+            os.nice(10)
+        return front
+    from migration_guard.runtime import child
+
+    if child.can_start_early(command, cwd, env):
+        if target.dialect == "postgresql":
+            env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+        try:
+            front.early, front.env = child.Early(command, cwd, env), env
+        except Exception:
+            front.early = None  # the runner says why the command cannot start
+    return front
+
+
+def _flag(options: list[str], name: str) -> str | None:
+    found = None
+    for i, opt in enumerate(options):
+        if opt == name and i + 1 < len(options):
+            found = options[i + 1]
+        elif opt.startswith(name + "="):
+            found = opt[len(name) + 1:]
+    return found
