@@ -1,0 +1,88 @@
+"""The lock asked for before the CLI loads: taken only in the plain case, and never kept for another URL."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from migration_guard.db.lock import PG_LOCK_KEY
+from migration_guard.runner import Runner
+from migration_guard.runtime import front
+from migration_guard.settings import Settings
+from tests.support.guard import tool
+from tests.support.projects import Rev, alembic_project
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+def lock_is_free(url: str) -> bool:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar()
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+            return bool(got)
+    finally:
+        engine.dispose()
+
+
+def test_takes_the_lock_and_starts_the_command_at_its_gate(tmp_path: Path, pg_url: str) -> None:
+    found = front._try(["run", "--no-github", "--", *SLEEPER], {"DATABASE_URL": pg_url, "PATH": ""}, tmp_path)
+    try:
+        assert found is not None and not found.lock.contended and found.lock.held()
+        assert not lock_is_free(pg_url)
+        assert found.early is not None and found.early.proc.poll() is None  # waiting, not running
+    finally:
+        found.discard()
+    assert found.early is None and lock_is_free(pg_url)
+
+
+def test_a_held_lock_is_waited_for_at_low_priority(tmp_path: Path, pg_url: str) -> None:
+    holder = create_engine(pg_url, poolclass=NullPool)
+    with holder.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_LOCK_KEY})
+        found = front._try(["run", "--", *SLEEPER], {"MIGRATION_GUARD_DATABASE_URL": pg_url}, tmp_path)
+        try:
+            assert found is not None and found.lock.contended and not found.lock.held()
+            assert found.early is None  # a replica that waits starts nothing
+        finally:
+            found.discard()
+    holder.dispose()
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "--", *SLEEPER],
+    ["run", "--dry-run", "--", *SLEEPER],
+    ["run", *SLEEPER],
+    ["run", "--"],
+    ["run", "--database-url", "sqlite:///app.db", "--", *SLEEPER],
+    ["run", "--database-url", "mysql+pymysql://root@127.0.0.1/x?charset=utf8mb4", "--", *SLEEPER],
+])
+def test_only_the_plain_case_is_tried(tmp_path: Path, argv: list[str]) -> None:
+    assert front._try(argv, {}, tmp_path) is None
+
+
+def test_project_settings_leave_it_to_the_full_rules(tmp_path: Path, pg_url: str) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.migration-guard]\ndatabase-url = "sqlite:///other.db"\n')
+    assert front._try(["run", "--", *SLEEPER], {"DATABASE_URL": pg_url}, tmp_path) is None
+
+
+def test_the_runner_lets_go_of_a_lock_for_another_url(tmp_path: Path, pg_url: str, sqlite_url: str) -> None:
+    """The front guessed one URL, the full rules resolve another: the guard migrates the one it
+    resolved and holds no lock on the other."""
+    project = alembic_project(tmp_path / "app", [Rev("f1", "items", 'op.create_table("items", '
+                                                               'sa.Column("id", sa.Integer, primary_key=True))')])
+    found = front._try(["run", "--", tool("alembic"), "upgrade", "head"], {"DATABASE_URL": pg_url}, project)
+    assert found is not None and not lock_is_free(pg_url)
+    runner = Runner(Settings(database_url=sqlite_url, github=False), [tool("alembic"), "upgrade", "head"],
+                    cwd=project, env={"PATH": str(Path(sys.executable).parent), "DATABASE_URL": sqlite_url},
+                    front=found)
+    report = runner.run()
+    assert report.status == "succeeded" and report.database["dialect"] == "sqlite"
+    assert lock_is_free(pg_url)
+    assert found.early is None or found.early.proc.poll() is not None
