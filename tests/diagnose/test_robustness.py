@@ -190,3 +190,35 @@ def test_fuzz_spliced_real_logs(path: Path, data: st.DataObject) -> None:
     end = data.draw(st.integers(start, len(log)))
     text = log[:start] + data.draw(_fragments) + log[end:]
     _check(diagnose_text(text), text)
+
+
+# Time, fuzzed: any mix of the rules' own trigger fragments, tiled to a megabyte, must classify in
+# about linear time. A rule that backtracks on some shape would take seconds to minutes here.
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=8)), min_size=1, max_size=30).map("".join))
+def test_fuzz_time_on_a_megabyte(fragment: str) -> None:
+    text = (fragment + "\n") * (1_000_000 // (len(fragment) + 1) + 1)
+    failures, elapsed = _timed(text)
+    assert elapsed < 3, f"{elapsed:.1f}s for a megabyte of {fragment[:80]!r}"
+    assert len(failures) <= 200
+
+
+def test_a_100mb_log_through_the_cli(tmp_path: Path) -> None:
+    """`diagnose` on a 100 MB file: one process, bounded time, the failure at the end found."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "huge.log"
+    with log.open("w") as fh:
+        fh.write(_noise(100_000_000))
+        fh.write(REAL_FAILURE)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "migration_guard", "diagnose", "--json", str(log)],
+                          capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr
+    assert elapsed < 20, f"{elapsed:.1f}s"
+    import json
+
+    last = json.loads(proc.stdout)["failures"][-1]
+    assert (last["kind"], last["table"], last["column"]) == ("duplicate_column", "t", "c")

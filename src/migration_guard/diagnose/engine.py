@@ -15,6 +15,9 @@ from .progress import FRAME_REACH, LogState
 
 MAX_MESSAGE = 2000
 MAX_STATEMENT = 64 * 1024
+# Error-like lines read in full, at most: the last ones, where a failed run ends. A log of nothing but
+# error lines would otherwise cost tens of microseconds per line (tests/diagnose/test_robustness.py).
+MAX_CANDIDATES = 10_000
 
 # Cheap filter before any rule runs: a line with none of these words cannot be an error report.
 _CANDIDATE = re.compile(
@@ -101,9 +104,11 @@ def classify(ctx: LineContext, wants: Callable[[Failure], bool] | None = None) -
 def run(lines: list[Line]) -> list[Failure]:
     state = LogState()
     collected = merge.Collector()
+    candidates = [i for i, line in enumerate(lines) if not line.code and _CANDIDATE.search(line.text)]
+    chosen = set(candidates[-MAX_CANDIDATES:])
     for index, line in enumerate(lines):
-        state.update(index, line)
-        if line.code or not _CANDIDATE.search(line.text):
+        state.update(index, line)  # every line still tells the revision and phase the later ones are in
+        if index not in chosen:
             continue
         failure = classify(_context(lines, index, state), collected.wants)
         if failure is not None:
