@@ -40,8 +40,9 @@ def _qualified(nodes) -> tuple[str | None, str]:
     return (parts[-2] if len(parts) > 1 else None), parts[-1]
 
 
-def effects(statement: str) -> list[Effect]:
-    nodes = parse(statement)
+def effects(statement: str, nodes=None) -> list[Effect]:
+    """`nodes`: the statement already parsed by parse() (read here, never changed)."""
+    nodes = parse(statement) if nodes is None else nodes
     if not nodes:
         return [Effect("other", "", statement, detail={"unparsed": True})]
     out: list[Effect] = []

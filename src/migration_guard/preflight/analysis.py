@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 
-from migration_guard.operations import postgresql as pg
 from migration_guard.preflight import (
     duplicate_data,
     exists,
@@ -92,7 +91,7 @@ def statements_env(env: dict, dialect: str) -> dict:
 
 def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings) -> None:
     effects = ctx.effects(statement)
-    nodes = _parse(statement, ctx.dialect)
+    nodes = _parse(ctx, statement)
     needs = requirements.of(statement, ctx.dialect, nodes)
     step = Step(ctx, rev, statement, effects, needs, state, conn, rows, reading.of(statement, ctx.dialect, nodes))
     for module in KINDS:
@@ -107,13 +106,14 @@ def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings
     state.record(rev.id, effects, step.reading, needs)
 
 
-def _parse(statement: str, dialect: str):
-    """The statement parsed once for the readers (operations/ parses its own copy for the effects)."""
-    if dialect == "postgresql":
-        return pg.parse(statement)
+def _parse(ctx, statement: str):
+    """The statement parsed once for the readers (on PostgreSQL the same tree the effects were read from;
+    operations/ parses its own copy of other dialects' statements)."""
+    if ctx.dialect == "postgresql":
+        return ctx.parsed(statement)
     from migration_guard.operations import _sqlglot
 
-    return _sqlglot.parse(statement, dialect)
+    return _sqlglot.parse(statement, ctx.dialect)
 
 
 def _kind(module) -> str:
