@@ -27,6 +27,25 @@ def parse(statement: str):
         return []
 
 
+def names(nodes) -> set[str]:
+    """Every identifier and string in the trees: a superset of the objects the statements name.
+
+    Strings no identifier can be (longer than NAMEDATALEN - 1 bytes, or holding NUL, as pglast's
+    unset characters do) are left out."""
+    out: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if node and "\x00" not in node and len(node.encode()) < 64:
+                out.add(node)
+        elif isinstance(node, ast.Node):
+            stack.extend(getattr(node, slot) for slot in node.__slots__)
+        elif isinstance(node, (tuple, list)):
+            stack.extend(node)
+    return out
+
+
 def deparse(node) -> str:
     return RawStream()(node)
 

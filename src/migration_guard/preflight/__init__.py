@@ -27,7 +27,12 @@ def predict(ctx, *, rehearse: bool = False, say=None) -> Findings:
 
     findings = analysis.analyse(ctx)
     if rehearse:
+        from migration_guard.db.catalog import PartialCatalog
         from migration_guard.preflight import rehearse as rehearsal
+
+        if isinstance(ctx.catalog, PartialCatalog):
+            # What run would decide after a failure the rehearsal meets is read, as before, before it.
+            ctx.catalog.complete()
 
         findings = rehearsal.rehearse(ctx, findings, say=say)
     return findings

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 
+from migration_guard.db.catalog import snapshot_of
 from migration_guard.preflight import (
     duplicate_data,
     exists,
@@ -45,13 +46,20 @@ def analyse(ctx) -> Findings:
                                        f"no statement parser for {ctx.dialect} in the preflight yet")
                          for r in ctx.pending]
         return out
-    # The tool prints the statements in its own process while the catalog is read here.
-    printing = threading.Thread(target=load_statements, args=(ctx,), daemon=True)
-    printing.start()
-    try:
-        state = State(ctx.catalog)
-    finally:
-        printing.join()
+    if "catalog" not in ctx.__dict__ and ctx.dialect == "postgresql":
+        # Statements first, then only the objects they name (and anything else the analysis asks for
+        # by name as it goes): a few small queries instead of the whole catalog of a large schema.
+        load_statements(ctx)
+        ctx.__dict__["catalog"] = snapshot_of(ctx.engine, _named(ctx))
+    else:
+        # The tool prints the statements in its own process while the catalog is read here.
+        printing = threading.Thread(target=load_statements, args=(ctx,), daemon=True)
+        printing.start()
+        try:
+            ctx.catalog  # noqa: B018 - read now, beside the printing
+        finally:
+            printing.join()
+    state = State(ctx.catalog)
     with ctx.engine.connect() as conn, model.reader(ctx.engine) as rows:
         for rev in ctx.pending:
             statements = ctx.sql.get(rev.id)
@@ -80,6 +88,17 @@ def load_statements(ctx) -> None:
     """
     if ctx._sql is None:
         ctx._sql = ctx.framework.revision_sql(statements_env(ctx.env, ctx.dialect), ctx.pending, ctx.engine)
+
+
+def _named(ctx) -> set[str]:
+    """Every name the pending statements use (PostgreSQL), read from the trees the analysis reuses."""
+    from migration_guard.operations.postgresql import names
+
+    out: set[str] = set()
+    for rev in ctx.pending:
+        for statement in ctx.sql.get(rev.id) or ():
+            out |= names(ctx.parsed(statement))
+    return out
 
 
 def statements_env(env: dict, dialect: str) -> dict:

@@ -41,6 +41,8 @@ class Early:
             self.sql = None
 
     def _read(self) -> None:
+        if self.engine.dialect.name == "postgresql":
+            return  # the analysis reads only what the statements name, once they are printed
         try:
             with self.engine.connect() as conn:
                 self.catalog = snapshot(conn)
