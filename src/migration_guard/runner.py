@@ -49,6 +49,7 @@ class Runner:
         self.report = Report(status="failed", command=self.argv, dry_run=settings.dry_run)
         self._ids = 0
         self.lock: Lock | None = None
+        self.early = None  # check: the reads started before the lock (preflight/early.py)
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
@@ -77,12 +78,14 @@ class Runner:
             engine = engine_for(url, connect_timeout=min(self.settings.connect_timeout, 10))
             wait_for(engine, timeout=self.settings.connect_timeout,
                      on_retry=lambda why: self.progress.say(f"waiting for the database: {urls.mask_text(why)}"))
-            framework.prepare()
-            lock = Lock(engine)
-            if self.settings.dry_run:  # check: print the statements and read the catalog while taking the lock
+            if self.settings.dry_run:  # check: print the statements while reading the project and taking the lock
                 from migration_guard.preflight import early
 
                 self.early = early.start(framework, engine, self.env)
+            framework.prepare()
+            if self.early is not None:
+                self.early.prepared()
+            lock = Lock(engine)
             self.phase = "waiting for the migration lock"
             lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
                 f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"))
@@ -111,6 +114,8 @@ class Runner:
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
             raise
         finally:
+            if self.early is not None:
+                self.early.close()
             if lock is not None:
                 lock.release()
             if engine is not None:

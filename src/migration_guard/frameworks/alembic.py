@@ -136,9 +136,13 @@ class AlembicProject(Framework):
         if len(heads) > 1:
             return out
         run = self.tool(self.sql_argv(heads[0] if heads else None, revisions[-1].id), env)
+        return self.statements_of(run, revisions, engine.dialect.name)
+
+    def statements_of(self, run: ToolRun, revisions: list[Revision], dialect: str) -> dict[str, list[str] | None]:
+        """Each revision's statements in the output of an offline print of (at least) those revisions."""
+        out: dict[str, list[str] | None] = {r.id: None for r in revisions}
         if run.exit_code != 0 and not _RUNNING.search(run.stdout):
             return out
-        dialect = engine.dialect.name
         for rev, statements in split_offline_sql(run.stdout, dialect, self.version_table()).items():
             if rev in out:
                 out[rev] = statements
@@ -148,6 +152,55 @@ class AlembicProject(Framework):
             if last:
                 out[last[-1][1].split(",")[0].strip()] = None
         return out
+
+    def early_print(self, engine: Engine) -> tuple[tuple[str, ...], list[str]] | None:
+        """(heads, argv): the offline print of every pending revision, told without loading a revision
+        file or importing Alembic (the history table is read with a plain query), so that it can start
+        as soon as the guard is connected. `upgrade HEAD:head --sql` prints what `upgrade HEAD:<last
+        pending> --sql` prints. Only a guess at where the history is kept: its user compares the heads
+        with current_heads() under the lock and drops the print when they differ. None when it cannot
+        be told this cheaply."""
+        if self.subcommand != "upgrade" or self.target != "head" or self.offline:
+            return None
+        location = self._script_location()
+        if location is None:
+            return None
+        try:
+            found = _VERSION_TABLE.search((location / "env.py").read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return None
+        table = found.group(1) if found else "alembic_version"
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, table):
+                heads: tuple[str, ...] = ()
+            else:
+                quoted = engine.dialect.identifier_preparer.quote(table)
+                heads = tuple(row[0] for row in conn.execute(text(f"SELECT version_num FROM {quoted}")))
+        if len(heads) > 1:
+            return None
+        return heads, self.sql_argv(heads[0] if heads else None, "head")
+
+    def _script_location(self) -> Path | None:
+        """Where the ini file says the scripts are, read as Alembic reads it (`%(here)s` is the ini's
+        folder; a relative path is relative to where the tool runs); None for anything less plain
+        (a pyproject.toml configuration, a `package:folder` location)."""
+        import configparser
+
+        path = Path(self.config_file)
+        path = path if path.is_absolute() else self.cwd / path
+        try:
+            parser = configparser.ConfigParser({"here": str(path.parent.absolute())})
+            if not parser.read(path, encoding="utf-8"):
+                return None
+            location = parser.get(self.ini_section, "script_location", fallback=None)
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            return None
+        if not location or (":" in location and not Path(location).is_absolute()):
+            return None
+        location = Path(location)
+        return location if location.is_absolute() else self.cwd / location
 
     def mark_hint(self, revision_id: str) -> str:
         """The user's own tool, as they invoke it: `alembic -c x.ini stamp R`, `flask --app a db stamp R`."""

@@ -73,6 +73,11 @@ class Framework:
         """The statements each revision will run, where the tool can say without running it."""
         return {r.id: None for r in revisions}
 
+    def early_print(self, engine: Engine) -> tuple[tuple[str, ...], list[str]] | None:
+        """(heads, argv of the tool printing every pending revision), when the tool can be started before
+        the project's revisions are read; None when it cannot (preflight/early.py)."""
+        return None
+
     def mark_applied(self, revision: Revision, env: dict) -> ToolRun:
         raise NotImplementedError
 
@@ -85,15 +90,24 @@ class Framework:
         """The command a person runs to record one revision as applied."""
         return f"{self.name} stamp {revision_id}"
 
-    def tool(self, argv: list[str], env: dict, timeout: float = 600) -> ToolRun:
-        """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap."""
+    def tool(self, argv: list[str], env: dict, timeout: float = 600, started=None) -> ToolRun:
+        """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap.
+        `started(process)` is called once it runs, for a caller that may have to stop it."""
         clean = {k: v for k, v in env.items() if not k.startswith("MIGRATION_GUARD_PLAN")}
         try:
-            proc = subprocess.run(argv, cwd=self.cwd, env=clean, capture_output=True, text=True,
-                                  errors="replace", timeout=timeout, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            with subprocess.Popen(argv, cwd=self.cwd, env=clean, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+                if started is not None:
+                    started(proc)
+                try:
+                    stdout, stderr = proc.communicate(timeout=timeout)
+                except subprocess.TimeoutExpired as exc:
+                    proc.kill()
+                    proc.communicate()
+                    return ToolRun(argv, 127, "", str(exc))
+        except OSError as exc:
             return ToolRun(argv, 127, "", str(exc))
-        return ToolRun(argv, proc.returncode, proc.stdout or "", proc.stderr or "")
+        return ToolRun(argv, proc.returncode, stdout or "", stderr or "")
 
 
 def program_name(token: str) -> str:

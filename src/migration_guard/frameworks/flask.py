@@ -59,6 +59,10 @@ class FlaskMigrateProject(AlembicProject):
                                                       else self.cwd / directory))
         return config
 
+    def _script_location(self) -> Path | None:
+        directory = Path(self.directory)
+        return directory if directory.is_absolute() else self.cwd / directory
+
     def config_url(self, env: dict) -> str | None:
         """Flask-Migrate keeps the URL in the app's config: ask the app, in the user's environment."""
         python = self.launcher[0] if len(self.launcher) > 1 else _python_of(self.launcher[0])

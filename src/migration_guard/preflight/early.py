@@ -1,18 +1,23 @@
-"""`check`: start the slow reads while the guard is still taking the lock.
+"""`check`: start the slow reads while the guard is still getting ready and taking the lock.
 
-The two costs of a check that do not depend on each other are the tool printing the pending
-statements (a process of its own, as long as bare `alembic upgrade --sql`) and reading the catalog.
-Both only read, so they can start as soon as the guard is connected, in background threads, while
-it takes the lock and lists the pending revisions. Their results are used only if nothing can have
-changed meanwhile: the lock was free at once (no guarded migrator was running) and the pending
-revisions are the ones the early print was for. Otherwise the check reads again under the lock.
+The costs of a check that do not depend on each other are the tool printing the pending statements
+(a process of its own, as long as bare `alembic upgrade --sql`), the guard reading the project's
+revision files, and reading the catalog. The print is on the critical path, so it starts first:
+as soon as the guard is connected, from the heads a plain query of the history table gives, before
+the revision files are read (Framework.early_print). Where the framework cannot start it that way,
+it starts once they are read (`prepared()`), from the pending revisions. On MySQL and SQLite the
+catalog is read beside it; on PostgreSQL the analysis reads, after the print, only the objects the
+statements name (db/catalog PartialCatalog), which costs less than reading all of them at once.
+
+Everything here only reads, in background threads, and is used only if nothing can have changed
+meanwhile: the lock was free at once (no guarded migrator was running) and the heads, or the
+pending revisions, are still the ones the early print was for. Otherwise the check reads again
+under the lock.
 """
 
 from __future__ import annotations
 
 import threading
-
-from migration_guard.db.catalog import snapshot
 
 WAITED_S = 0.1  # a lock not granted at once was held by another migrator: what was read may be stale
 
@@ -20,29 +25,55 @@ WAITED_S = 0.1  # a lock not granted at once was held by another migrator: what 
 class Early:
     def __init__(self, framework, engine, env: dict):
         self.framework, self.engine, self.env = framework, engine, env
-        self.pending = None
-        self.sql = None
+        self.heads = None  # the heads the fast print started from
+        self.run = None  # ... and its output
+        self.pending = None  # the pending revisions the other print was for
+        self.sql = None  # ... and their statements
         self.catalog = None
-        self._threads = [threading.Thread(target=self._print, daemon=True),
-                         threading.Thread(target=self._read, daemon=True)]
+        self._process = None
+        self._prepared = threading.Event()
+        self._threads = [threading.Thread(target=self._print, daemon=True)]
+        if engine.dialect.name != "postgresql":
+            self._threads.append(threading.Thread(target=self._read, daemon=True))
         for thread in self._threads:
             thread.start()
+
+    def prepared(self) -> None:
+        """The framework has read the project's files (prepare()): asking it for pending revisions is safe."""
+        self._prepared.set()
 
     def _print(self) -> None:
         from migration_guard.preflight.analysis import statements_env
 
+        env = statements_env(self.env, self.engine.dialect.name)
         try:
+            fast = self.framework.early_print(self.engine)
+            if fast is not None:
+                heads, argv = fast
+                self.run = self.framework.tool(argv, env, started=self._started)
+                self.heads = heads
+                return
+            self._prepared.wait()
             pending = self.framework.pending(self.engine)
             if pending:
-                env = statements_env(self.env, self.engine.dialect.name)
                 self.sql = self.framework.revision_sql(env, pending, self.engine)
                 self.pending = [r.id for r in pending]
         except Exception:  # anything odd: the check reads again under the lock
-            self.sql = None
+            self.run = self.sql = None
+
+    def _started(self, process) -> None:
+        self._process = process
+
+    def close(self) -> None:
+        """The check ended without using the print (nothing pending, an error): stop what still runs."""
+        self._prepared.set()
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
 
     def _read(self) -> None:
-        if self.engine.dialect.name == "postgresql":
-            return  # the analysis reads only what the statements name, once they are printed
+        from migration_guard.db.catalog import snapshot
+
         try:
             with self.engine.connect() as conn:
                 self.catalog = snapshot(conn)
@@ -51,10 +82,18 @@ class Early:
 
     def give(self, ctx, waited_s: float) -> None:
         """Hand what was read to the check's context, if it still holds."""
+        self._prepared.set()  # a run that failed before prepare() must not leave the thread waiting
         for thread in self._threads:
             thread.join()
         if waited_s >= WAITED_S:
             return
+        if self.run is not None and ctx.pending:
+            try:
+                same = sorted(self.framework.current_heads(self.engine)) == sorted(self.heads)
+            except Exception:
+                same = False
+            if same:
+                ctx._sql = self.framework.statements_of(self.run, ctx.pending, self.engine.dialect.name)
         if self.sql is not None and self.pending == [r.id for r in ctx.pending]:
             ctx._sql = self.sql
         if self.catalog is not None:
