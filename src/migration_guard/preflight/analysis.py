@@ -30,6 +30,7 @@ from migration_guard.preflight import (
     source,
     type_conversion,
 )
+from migration_guard.preflight.early import statements_env
 from migration_guard.preflight.model import Finding, Findings, RevisionCheck, Step, Unsettled
 from migration_guard.preflight.state import State
 
@@ -99,13 +100,6 @@ def _named(ctx) -> set[str]:
         for statement in ctx.sql.get(rev.id) or ():
             out |= names(ctx.parsed(statement))
     return out
-
-
-def statements_env(env: dict, dialect: str) -> dict:
-    env = dict(env)
-    if dialect == "postgresql":
-        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c default_transaction_read_only=on".strip()
-    return env
 
 
 def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings) -> None:

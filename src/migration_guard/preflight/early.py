@@ -43,8 +43,6 @@ class Early:
         self._prepared.set()
 
     def _print(self) -> None:
-        from migration_guard.preflight.analysis import statements_env
-
         env = statements_env(self.env, self.engine.dialect.name)
         try:
             fast = self.framework.early_print(self.engine)
@@ -98,6 +96,14 @@ class Early:
             ctx._sql = self.sql
         if self.catalog is not None:
             ctx.__dict__["catalog"] = self.catalog
+
+
+def statements_env(env: dict, dialect: str) -> dict:
+    """The environment of the offline print: sessions read-only by default (see analysis.load_statements)."""
+    env = dict(env)
+    if dialect == "postgresql":
+        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c default_transaction_read_only=on".strip()
+    return env
 
 
 def start(framework, engine, env: dict) -> Early:
