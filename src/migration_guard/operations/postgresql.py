@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pglast import ast, enums, parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
@@ -27,22 +29,31 @@ def parse(statement: str):
         return []
 
 
-def names(nodes) -> set[str]:
-    """Every identifier and string in the trees: a superset of the objects the statements name.
+# An identifier as PostgreSQL's scanner reads one: unquoted (folded to lower case) or double-quoted.
+_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # ASCII only, as the server
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)')
 
-    Strings no identifier can be (longer than NAMEDATALEN - 1 bytes, or holding NUL, as pglast's
-    unset characters do) are left out."""
-    out: set[str] = set()
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            if node and "\x00" not in node and len(node.encode()) < 64:
-                out.add(node)
-        elif isinstance(node, ast.Node):
-            stack.extend(getattr(node, slot) for slot in node.__slots__)
-        elif isinstance(node, (tuple, list)):
-            stack.extend(node)
+
+# The parser names a type written in SQL's own words by PostgreSQL's name for it (INTEGER is int4),
+# and the analysis looks types up by those names.
+_TYPE_WORDS = {"integer": ("int4",), "int": ("int4",), "smallint": ("int2",), "bigint": ("int8",),
+               "real": ("float4",), "float": ("float4", "float8"), "double": ("float8",), "boolean": ("bool",),
+               "decimal": ("numeric",), "dec": ("numeric",), "char": ("bpchar",), "character": ("bpchar", "varchar"),
+               "nchar": ("bpchar",), "national": ("bpchar", "varchar"), "varying": ("varchar", "varbit"),
+               "timestamp": ("timestamptz",), "time": ("timetz",), "bit": ("varbit",)}
+
+
+def names(statement: str) -> set[str]:
+    """Every identifier in the statement: a superset of the objects it names (words of its string
+    literals and comments come along; nothing is missed but the odd U&"..." spelling). Read by a
+    pattern, not the parser: this runs over every pending statement, on the path of every check."""
+    out = set()
+    for quoted, bare in _IDENTIFIER.findall(statement):
+        name = quoted.replace('""', '"') if quoted else bare.translate(_FOLD)
+        if len(name.encode()) < 64:  # NAMEDATALEN: longer is no identifier
+            out.add(name)
+            if bare:
+                out.update(_TYPE_WORDS.get(name, ()))
     return out
 
 

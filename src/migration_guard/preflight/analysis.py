@@ -98,7 +98,7 @@ def _named(ctx) -> set[str]:
     out: set[str] = set()
     for rev in ctx.pending:
         for statement in ctx.sql.get(rev.id) or ():
-            out |= names(ctx.parsed(statement))
+            out |= names(statement)
     return out
 
 

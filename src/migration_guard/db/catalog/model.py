@@ -200,6 +200,11 @@ class PartialCatalog(Catalog):
             self._merge(self._read(missing))
             self._names |= missing
 
+    def _one(self, name: str) -> None:
+        # Every lookup comes through here: the common case (already held) must cost a set lookup.
+        if name not in self._names and not self.whole and name:
+            self.cover((name,))
+
     def complete(self) -> None:
         if not self.whole:
             for attr in _WHOLE:
@@ -220,35 +225,35 @@ class PartialCatalog(Catalog):
 
     # -- lookups: read the name first -----------------------------------------------------------------
     def table(self, name: str, schema: str | None = None) -> Table | None:
-        self.cover((name,))
+        self._one(name)
         return super().table(name, schema)
 
     def index(self, name: str, schema: str | None = None, table: str | None = None) -> Index | None:
-        self.cover((name,))
+        self._one(name)
         return super().index(name, schema, table)
 
     def enum(self, name: str, schema: str | None = None) -> EnumType | None:
-        self.cover((name,))
+        self._one(name)
         return super().enum(name, schema)
 
     def type(self, name: str, schema: str | None = None) -> UserType | None:
-        self.cover((name,))
+        self._one(name)
         return super().type(name, schema)
 
     def sequence(self, name: str, schema: str | None = None) -> Sequence | None:
-        self.cover((name,))
+        self._one(name)
         return super().sequence(name, schema)
 
     def constraint(self, table: str, name: str, schema: str | None = None) -> Constraint | None:
-        self.cover((table,))
+        self._one(table)
         return super().constraint(table, name, schema)
 
     def indexes_of(self, table: str, schema: str | None = None) -> list[Index]:
-        self.cover((table,))
+        self._one(table)
         return super().indexes_of(table, schema)
 
     def constraints_of(self, table: str, schema: str | None = None) -> list[Constraint]:
-        self.cover((table,))
+        self._one(table)
         return super().constraints_of(table, schema)
 
 
