@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 
-from migration_guard.db.catalog import snapshot_of
+from migration_guard.db.catalog import PartialCatalog, snapshot_of
 from migration_guard.preflight import (
     duplicate_data,
     exists,
@@ -47,7 +47,10 @@ def analyse(ctx) -> Findings:
                                        f"no statement parser for {ctx.dialect} in the preflight yet")
                          for r in ctx.pending]
         return out
-    if "catalog" not in ctx.__dict__ and ctx.dialect == "postgresql":
+    if ctx.dialect == "postgresql" and isinstance(ctx.__dict__.get("catalog"), PartialCatalog):
+        load_statements(ctx)
+        ctx.catalog.cover(_named(ctx))  # what the guess (prefetch) missed, in one more read
+    elif "catalog" not in ctx.__dict__ and ctx.dialect == "postgresql":
         # Statements first, then only the objects they name (and anything else the analysis asks for
         # by name as it goes): a few small queries instead of the whole catalog of a large schema.
         load_statements(ctx)
@@ -78,6 +81,16 @@ def analyse(ctx) -> Findings:
     for finding in out.findings:
         source.locate(finding.failure, ctx.pending)
     return out
+
+
+def prefetch(ctx) -> None:
+    """While the tool still prints the statements: read the catalog objects the revision files name.
+
+    Only a head start (PostgreSQL): analyse() then reads whatever the printed statements name beyond
+    these, and a PartialCatalog reads any other name it is asked for, so the guess changes no answer.
+    """
+    if ctx.dialect == "postgresql" and "catalog" not in ctx.__dict__ and ctx.pending:
+        ctx.__dict__["catalog"] = snapshot_of(ctx.engine, source.literals(ctx.pending))
 
 
 def load_statements(ctx) -> None:

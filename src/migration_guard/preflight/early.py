@@ -78,9 +78,12 @@ class Early:
         except Exception:
             self.catalog = None
 
-    def give(self, ctx, waited_s: float) -> None:
-        """Hand what was read to the check's context, if it still holds."""
+    def give(self, ctx, waited_s: float, meanwhile=None) -> None:
+        """Hand what was read to the check's context, if it still holds; `meanwhile()` runs here first,
+        while the print may still be going on."""
         self._prepared.set()  # a run that failed before prepare() must not leave the thread waiting
+        if meanwhile is not None:
+            meanwhile()
         for thread in self._threads:
             thread.join()
         if waited_s >= WAITED_S:
