@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,9 +91,10 @@ class Framework:
         """The command a person runs to record one revision as applied."""
         return f"{self.name} stamp {revision_id}"
 
-    def tool(self, argv: list[str], env: dict, timeout: float = 600, started=None) -> ToolRun:
+    def tool(self, argv: list[str], env: dict, timeout: float = 600, started=None, line=None) -> ToolRun:
         """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap.
-        `started(process)` is called once it runs, for a caller that may have to stop it."""
+        `started(process)` is called once it runs, for a caller that may have to stop it; `line(text)`
+        with each line of its output as it comes, for a caller that reads it meanwhile."""
         clean = {k: v for k, v in env.items() if not k.startswith("MIGRATION_GUARD_PLAN")}
         try:
             with subprocess.Popen(argv, cwd=self.cwd, env=clean, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -100,7 +102,10 @@ class Framework:
                 if started is not None:
                     started(proc)
                 try:
-                    stdout, stderr = proc.communicate(timeout=timeout)
+                    if line is None:
+                        stdout, stderr = proc.communicate(timeout=timeout)
+                    else:
+                        stdout, stderr = _streamed(proc, line, timeout)
                 except subprocess.TimeoutExpired as exc:
                     proc.kill()
                     proc.communicate()
@@ -108,6 +113,32 @@ class Framework:
         except OSError as exc:
             return ToolRun(argv, 127, "", str(exc))
         return ToolRun(argv, proc.returncode, stdout or "", stderr or "")
+
+
+def _streamed(proc: subprocess.Popen, line, timeout: float) -> tuple[str, str]:
+    """communicate(), handing each line of standard output to `line` as it arrives."""
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    expired = threading.Event()
+    timer = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+    timer.start()
+    out: list[str] = []
+    try:
+        for text in proc.stdout:
+            out.append(text)
+            if line is not None:
+                try:
+                    line(text)
+                except Exception:  # the reader's trouble must not cost the output
+                    line = None
+        proc.wait()
+    finally:
+        timer.cancel()
+    drain.join()
+    if expired.is_set():
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return "".join(out), "".join(errors)
 
 
 def program_name(token: str) -> str:

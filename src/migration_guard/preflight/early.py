@@ -30,6 +30,8 @@ class Early:
         self.pending = None  # the pending revisions the other print was for
         self.sql = None  # ... and their statements
         self.catalog = None
+        self.trees: dict = {}  # PostgreSQL parse trees of the printed statements, parsed as they came
+        self._reader = _Blocks(engine.dialect.name, self.trees) if engine.dialect.name == "postgresql" else None
         self._process = None
         self._prepared = threading.Event()
         self._threads = [threading.Thread(target=self._print, daemon=True)]
@@ -48,7 +50,11 @@ class Early:
             fast = self.framework.early_print(self.engine)
             if fast is not None:
                 heads, argv = fast
-                self.run = self.framework.tool(argv, env, started=self._started)
+                reader = self._reader
+                self.run = self.framework.tool(argv, env, started=self._started,
+                                               line=reader.line if reader is not None else None)
+                if reader is not None:
+                    reader.end()
                 self.heads = heads
                 return
             self._prepared.wait()
@@ -95,10 +101,54 @@ class Early:
                 same = False
             if same:
                 ctx._sql = self.framework.statements_of(self.run, ctx.pending, self.engine.dialect.name)
+                ctx._trees.update(self.trees)
         if self.sql is not None and self.pending == [r.id for r in ctx.pending]:
             ctx._sql = self.sql
         if self.catalog is not None:
             ctx.__dict__["catalog"] = self.catalog
+
+
+class _Blocks:
+    """Parses each revision's statements while the tool is still printing the next ones.
+
+    The output is cut exactly as frameworks/alembic.py cuts it (from the end of one `-- Running
+    upgrade` mark to the start of the next), so the statements are the same strings the analysis
+    will look up; the trees only save it the parser's time. Anything odd stops the parsing, never
+    the print.
+    """
+
+    def __init__(self, dialect: str, trees: dict):
+        from migration_guard.frameworks.alembic import _RUNNING
+
+        self.dialect, self.trees, self._mark = dialect, trees, _RUNNING
+        self._text: list[str] = []
+        self._size = 0
+        self._body_from: int | None = None  # where the statements of the revision being printed begin
+
+    def line(self, text: str) -> None:
+        if text.startswith("-- Running upgrade"):
+            found = self._mark.match(text)
+            if found is not None:
+                self._parse_up_to(self._size)
+                self._body_from = self._size + found.end()
+        self._text.append(text)
+        self._size += len(text)
+
+    def end(self) -> None:
+        self._parse_up_to(self._size)
+
+    def _parse_up_to(self, end: int) -> None:
+        if self._body_from is None:
+            return
+        from migration_guard.frameworks.alembic import _statements
+        from migration_guard.operations.postgresql import parse
+
+        text = "".join(self._text)
+        self._text = [text]
+        for statement in _statements(text[self._body_from:end], self.dialect):
+            if statement not in self.trees:
+                self.trees[statement] = parse(statement)
+        self._body_from = None
 
 
 def statements_env(env: dict, dialect: str) -> dict:
