@@ -39,7 +39,7 @@ NOT_RECOVERABLE = {"unknown", "unrelated"}
 
 class Runner:
     def __init__(self, settings: Settings, argv: list[str], cwd: Path | None = None, env: dict | None = None,
-                 stream=None):
+                 stream=None, early=None):
         self.settings = settings
         self.argv = list(argv)
         self.cwd = cwd or Path.cwd()
@@ -50,6 +50,8 @@ class Runner:
         self._ids = 0
         self.lock: Lock | None = None
         self.early = None  # check: the reads started before the lock (preflight/early.py)
+        self._quick = early  # check: a print the CLI started before this runner existed (early.quick)
+        self._raw_url = None
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{random.token_hex(3)}"
 
@@ -59,6 +61,7 @@ class Runner:
         if not raw:
             raise UsageError("no database URL: pass --database-url, set DATABASE_URL, or configure "
                              f"it in the {framework.name} project")
+        self._raw_url = raw
         url = urls.parse(raw)
         if url.password:
             self.secrets.append(str(url.password))
@@ -81,7 +84,15 @@ class Runner:
             if self.settings.dry_run:  # check: print the statements while reading the project and taking the lock
                 from migration_guard.preflight import early
 
-                self.early = early.start(framework, engine, self.env)
+                quick, self._quick = self._quick, None
+                if quick is not None and quick.url == self._raw_url and quick.command == self.argv \
+                        and urls.dialect_of(url) == "postgresql" and quick.printing():
+                    quick.adopt(framework, engine)  # same URL, same command: the print it started is this one's
+                    self.early = quick
+                else:
+                    if quick is not None:
+                        quick.close()
+                    self.early = early.start(framework, engine, self.env)
             framework.prepare()
             if self.early is not None:
                 self.early.prepared()
@@ -114,8 +125,9 @@ class Runner:
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
             raise
         finally:
-            if self.early is not None:
-                self.early.close()
+            for started in (self.early, self._quick):
+                if started is not None:
+                    started.close()
             if lock is not None:
                 lock.release()
             if engine is not None:

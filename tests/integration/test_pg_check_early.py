@@ -120,3 +120,34 @@ def test_no_early_print_where_it_cannot_be_told_cheaply(tmp_path, pg_url):
         assert framework.early_print(engine) is None
     finally:
         engine.dispose()
+
+
+def test_quick_start_before_the_guard_imports_sqlalchemy(tmp_path, pg_url):
+    """The CLI starts a check's print over a plain psycopg2 connection (early.quick); the runner adopts it."""
+    project = alembic_project(tmp_path / "app", REVS)
+    bare(project, [tool("alembic"), "upgrade", "a1"], {"DATABASE_URL": pg_url})
+    argv = [tool("alembic"), "upgrade", "head"]
+    env = clean_env({"DATABASE_URL": pg_url})
+    started = early.quick(argv, Settings(dry_run=True), env, project)
+    assert started is not None and started.url == pg_url and started.command == argv
+    assert started.printing() and started.heads == ("a1",)
+    _, framework, engine = _setup(project, pg_url, argv)
+    try:
+        started.adopt(framework, engine)
+        ctx = _give(framework, engine, env, started)
+        assert ctx._sql == framework.revision_sql(statements_env(env, "postgresql"), ctx.pending, engine)
+        assert ctx._trees  # parsed while the tool printed
+    finally:
+        engine.dispose()
+
+
+def test_quick_start_only_where_it_is_cheap(tmp_path, pg_url):
+    project = alembic_project(tmp_path / "app", REVS)
+    head = [tool("alembic"), "upgrade", "head"]
+    for url, argv in (("sqlite:///x.db", head), ("mysql+pymysql://root@127.0.0.1/x", head),
+                      (pg_url, [tool("alembic"), "upgrade", "b2"]), ("", head)):
+        assert early.quick(argv, Settings(dry_run=True), {"DATABASE_URL": url}, project) is None, (url, argv)
+    # A URL libpq does not take: no print is started, and the runner starts its own.
+    odd = early.quick(head, Settings(dry_run=True), {"DATABASE_URL": pg_url + "?sqlalchemy_only=1"}, project)
+    assert odd is not None and not odd.printing()
+    odd.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UsageError
 from migration_guard.frameworks.base import Framework, Revision, ToolRun
 from migration_guard.frameworks.command import split_options
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine  # the guard's own: imported before this is used
 
 GLOBAL_VALUE_OPTS = {"-c", "--config", "-n", "--name", "-x"}
 UPGRADE_VALUE_OPTS = {"--tag"}
@@ -160,6 +162,22 @@ class AlembicProject(Framework):
         pending> --sql` prints. Only a guess at where the history is kept: its user compares the heads
         with current_heads() under the lock and drops the print when they differ. None when it cannot
         be told this cheaply."""
+        table = self.history_table_guess()
+        if table is None:
+            return None
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, table):
+                heads: tuple[str, ...] = ()
+            else:
+                quoted = engine.dialect.identifier_preparer.quote(table)
+                heads = tuple(row[0] for row in conn.execute(text(f"SELECT version_num FROM {quoted}")))
+        return self.early_argv(heads)
+
+    def history_table_guess(self) -> str | None:
+        """The history table env.py names (or Alembic's default), found without Alembic; None when the
+        command is not a plain `upgrade head` or the scripts' place is not plainly written."""
         if self.subcommand != "upgrade" or self.target != "head" or self.offline:
             return None
         location = self._script_location()
@@ -169,15 +187,9 @@ class AlembicProject(Framework):
             found = _VERSION_TABLE.search((location / "env.py").read_text(encoding="utf-8", errors="replace"))
         except OSError:
             return None
-        table = found.group(1) if found else "alembic_version"
-        from sqlalchemy import text
+        return found.group(1) if found else "alembic_version"
 
-        with engine.connect() as conn:
-            if not engine.dialect.has_table(conn, table):
-                heads: tuple[str, ...] = ()
-            else:
-                quoted = engine.dialect.identifier_preparer.quote(table)
-                heads = tuple(row[0] for row in conn.execute(text(f"SELECT version_num FROM {quoted}")))
+    def early_argv(self, heads: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]] | None:
         if len(heads) > 1:
             return None
         return heads, self.sql_argv(heads[0] if heads else None, "head")

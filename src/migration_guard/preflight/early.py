@@ -17,45 +17,66 @@ under the lock.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from pathlib import Path
 
 WAITED_S = 0.1  # a lock not granted at once was held by another migrator: what was read may be stale
 
 
 class Early:
-    def __init__(self, framework, engine, env: dict):
+    def __init__(self, framework, engine, env: dict, dialect: str | None = None, heads=None):
+        """`heads()`: (heads, argv) of the fast print, read without `engine` (quick()); by default
+        framework.early_print(engine)."""
         self.framework, self.engine, self.env = framework, engine, env
+        self.dialect = dialect or engine.dialect.name
         self.heads = None  # the heads the fast print started from
         self.run = None  # ... and its output
         self.pending = None  # the pending revisions the other print was for
         self.sql = None  # ... and their statements
         self.catalog = None
         self.trees: dict = {}  # PostgreSQL parse trees of the printed statements, parsed as they came
-        self._reader = _Blocks(engine.dialect.name, self.trees) if engine.dialect.name == "postgresql" else None
+        self._reader = _Blocks(self.dialect, self.trees) if self.dialect == "postgresql" else None
+        self._heads = heads or (lambda: self.framework.early_print(self.engine))
         self._process = None
         self._prepared = threading.Event()
+        self._decided = threading.Event()  # the fast print was started, or will not be
         self._threads = [threading.Thread(target=self._print, daemon=True)]
-        if engine.dialect.name != "postgresql":
+        if self.dialect != "postgresql":
             self._threads.append(threading.Thread(target=self._read, daemon=True))
         for thread in self._threads:
             thread.start()
+
+    def printing(self) -> bool:
+        """Whether the fast print runs (or ran); waits until that is known."""
+        self._decided.wait()
+        return self.heads is not None
+
+    def adopt(self, framework, engine) -> None:
+        """Hand a quick() start over to the runner's framework and engine (see quick())."""
+        self.framework, self.engine = framework, engine
 
     def prepared(self) -> None:
         """The framework has read the project's files (prepare()): asking it for pending revisions is safe."""
         self._prepared.set()
 
     def _print(self) -> None:
-        env = statements_env(self.env, self.engine.dialect.name)
+        env = statements_env(self.env, self.dialect)
         try:
-            fast = self.framework.early_print(self.engine)
+            try:
+                fast = self._heads()
+                if fast is not None:
+                    self.heads = fast[0]
+            finally:
+                self._decided.set()
             if fast is not None:
-                heads, argv = fast
                 reader = self._reader
-                self.run = self.framework.tool(argv, env, started=self._started,
+                self.run = self.framework.tool(fast[1], env, started=self._started,
                                                line=reader.line if reader is not None else None)
                 if reader is not None:
                     reader.end()
-                self.heads = heads
+                return
+            if self.engine is None:
                 return
             self._prepared.wait()
             pending = self.framework.pending(self.engine)
@@ -94,13 +115,13 @@ class Early:
             thread.join()
         if waited_s >= WAITED_S:
             return
-        if self.run is not None and ctx.pending:
+        if self.run is not None and self.heads is not None and ctx.pending:
             try:
                 same = sorted(self.framework.current_heads(self.engine)) == sorted(self.heads)
             except Exception:
                 same = False
             if same:
-                ctx._sql = self.framework.statements_of(self.run, ctx.pending, self.engine.dialect.name)
+                ctx._sql = self.framework.statements_of(self.run, ctx.pending, self.dialect)
                 ctx._trees.update(self.trees)
         if self.sql is not None and self.pending == [r.id for r in ctx.pending]:
             ctx._sql = self.sql
@@ -161,3 +182,47 @@ def statements_env(env: dict, dialect: str) -> dict:
 
 def start(framework, engine, env: dict) -> Early:
     return Early(framework, engine, env)
+
+
+def quick(command: list[str], settings, env: dict, cwd: Path) -> Early | None:
+    """`check` on PostgreSQL: start the print before the guard has even imported SQLAlchemy.
+
+    Connecting through SQLAlchemy means importing it, a fifth of a second the print would otherwise
+    wait for. Here the history table is read over a plain psycopg2 connection to the URL the guard
+    would use when it is given as --database-url or DATABASE_URL (a URL from the project's own
+    configuration takes the usual way). The runner adopts the print only if it ends up with the same
+    URL string and the same command (Runner.run), and the heads are compared under the lock as for
+    any early print; otherwise it is stopped. None when this cannot be done so cheaply.
+    """
+    raw = settings.database_url or env.get("DATABASE_URL")
+    scheme, _, rest = (raw or "").partition("://")
+    base, _, driver = scheme.partition("+")
+    if not rest or base not in ("postgresql", "postgres") or driver not in ("", "psycopg2", "psycopg"):
+        return None
+    try:
+        import psycopg2
+        from psycopg2.extensions import quote_ident
+
+        from migration_guard.frameworks.detect import detect
+
+        framework = detect(command, cwd, settings.framework)
+        table = getattr(framework, "history_table_guess", lambda: None)()
+    except Exception:
+        return None
+    if table is None:
+        return None
+
+    def heads():
+        # libpq reads the same URL (without SQLAlchemy's +driver); a URL it does not take ends here.
+        with contextlib.closing(psycopg2.connect(f"postgresql://{rest}", connect_timeout=5)) as conn:
+            conn.set_session(readonly=True, autocommit=True)
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass(%s) IS NOT NULL", (quote_ident(table, conn),))
+                if not cur.fetchone()[0]:
+                    return framework.early_argv(())
+                cur.execute(f"SELECT version_num FROM {quote_ident(table, conn)}")
+                return framework.early_argv(tuple(row[0] for row in cur.fetchall()))
+
+    started = Early(framework, None, env, dialect="postgresql", heads=heads)
+    started.command, started.url = list(command), raw
+    return started
