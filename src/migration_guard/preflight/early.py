@@ -4,10 +4,12 @@ The costs of a check that do not depend on each other are the tool printing the 
 (a process of its own, as long as bare `alembic upgrade --sql`), the guard reading the project's
 revision files, and reading the catalog. The print is on the critical path, so it starts first:
 as soon as the guard is connected, from the heads a plain query of the history table gives, before
-the revision files are read (Framework.early_print). Where the framework cannot start it that way,
+the revision files are read (Framework.early_print), or, on PostgreSQL with the URL given, even
+before the guard imports SQLAlchemy (quick()). Where the framework cannot start it that way,
 it starts once they are read (`prepared()`), from the pending revisions. On MySQL and SQLite the
-catalog is read beside it; on PostgreSQL the analysis reads, after the print, only the objects the
-statements name (db/catalog PartialCatalog), which costs less than reading all of them at once.
+catalog is read beside it; on PostgreSQL only the objects the revision files name are read meanwhile,
+and after the print what the statements name beyond them (db/catalog PartialCatalog), which costs
+less than reading all of them at once.
 
 Everything here only reads, in background threads, and is used only if nothing can have changed
 meanwhile: the lock was free at once (no guarded migrator was running) and the heads, or the
