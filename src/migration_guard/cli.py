@@ -10,13 +10,14 @@ from pathlib import Path
 import click
 
 from migration_guard import __version__
-from migration_guard.db.url import mask_text
 from migration_guard.errors import GuardError, UsageError
 
 EXIT = {"succeeded": 0, "recovered": 0, "clean": 0, "refused": 1, "failed": 1, "predicted_failure": 1}
 
 
 def _fail(exc: BaseException, code: int) -> None:
+    from migration_guard.db.url import mask_text  # SQLAlchemy comes with it: not before a check starts its print
+
     click.echo(f"migration-guard: error: {mask_text(str(exc))}", err=True)
     sys.exit(code)
 
@@ -83,10 +84,22 @@ def check(command, **flags) -> None:
 
 def _guarded(command: list[str], flags: dict) -> None:
     from migration_guard import settings as settings_mod
-    from migration_guard.runner import Interrupted, Runner
 
     if command and command[0] == "--":
         command = command[1:]
+    started = None
+    if flags.get("dry_run"):
+        # check: the tool's print of the statements is the longest step; start it before the imports.
+        import os
+
+        from migration_guard.preflight import early
+
+        try:
+            started = early.quick(command, settings_mod.load({k: v for k, v in flags.items() if v is not None}),
+                                  os.environ, Path.cwd())
+        except Exception:  # a bad setting is reported below, by the run itself; anything else: the usual way
+            started = None
+    from migration_guard.runner import Interrupted, Runner
 
     def stop(signum, _frame):
         raise Interrupted(signum)
@@ -99,7 +112,7 @@ def _guarded(command: list[str], flags: dict) -> None:
         settings = settings_mod.load({k: v for k, v in flags.items() if v is not None})
         from migration_guard.runtime import front
 
-        runner = Runner(settings, command, front=front.take())
+        runner = Runner(settings, command, early=started, front=front.take())
         try:
             report = runner.run()
         except Interrupted as stop:

@@ -37,7 +37,7 @@ NOT_RECOVERABLE = {"unknown", "unrelated"}
 
 class Runner:
     def __init__(self, settings: Settings, argv: list[str], cwd: Path | None = None, env: dict | None = None,
-                 stream=None, front=None):
+                 stream=None, front=None, early=None):
         self.settings = settings
         self.argv = list(argv)
         self.cwd = cwd or Path.cwd()
@@ -50,6 +50,8 @@ class Runner:
         self._early: child.Early | None = None
         self._engine = None
         self._front = front  # runtime/front.py: the lock asked for before the CLI was imported
+        self.early = None  # check: the reads started before the lock (preflight/early.py)
+        self._quick = early  # check: a print the CLI started before this runner existed (early.quick)
         self._graph = None
         self._opened: list | None = None  # the pending revisions, when the early command's gate opened at once
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
@@ -94,12 +96,12 @@ class Runner:
                 engine = self.engine
                 dialect = urls.dialect_of(engine.url)
                 if lock is None:
+                    if self.settings.dry_run:  # check: print the statements while reading the project and locking
+                        self._start_print(framework, engine)
                     framework.prepare()
+                    if self.early is not None:
+                        self.early.prepared()
                     lock = front.lock if front is not None else Lock.for_engine(engine)
-                    if self.settings.dry_run:  # check: print the statements and read the catalog meanwhile
-                        from migration_guard.preflight import early
-
-                        self.early = early.start(framework, engine, self.env)
                     self._acquire(lock)
                 self._tidy_after_killed_runs(engine)
                 if dialect == "postgresql":
@@ -117,6 +119,9 @@ class Runner:
                 self._finish("failed", f"Stopped by signal {stop.signum} while {self.phase}.")
             raise
         finally:
+            for started in (self.early, self._quick):
+                if started is not None:
+                    started.close()
             if self._front is not None:
                 self._front.discard()
                 self._front = None
@@ -142,6 +147,19 @@ class Runner:
             wait_for(engine, timeout=self.settings.connect_timeout, on_retry=self._waiting_for_database)
             self._engine = engine
         return self._engine
+
+    def _start_print(self, framework: Framework, engine) -> None:
+        from migration_guard.preflight import early
+
+        quick, self._quick = self._quick, None
+        if quick is not None and quick.url == self._raw and quick.command == self.argv \
+                and urls.dialect_of(engine.url) == "postgresql" and quick.printing():
+            quick.adopt(framework, engine)  # same URL, same command: the print it started is this one's
+            self.early = quick
+        else:
+            if quick is not None:
+                quick.close()
+            self.early = early.start(framework, engine, self.env)
 
     def _tidy_after_killed_runs(self, engine) -> None:
         from migration_guard.recovery import journal

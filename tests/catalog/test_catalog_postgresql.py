@@ -309,13 +309,18 @@ def test_number_of_queries_does_not_grow_with_the_schema(pg_engine, run_ddl, cou
 )
 def test_psycopg2_and_psycopg3_read_the_same(pg_engine, run_ddl):
     run_ddl(pg_engine, SCHEMA)
-    snaps = []
+    from migration_guard.db.catalog import snapshot_of
+
+    snaps, named = [], []
     for driver in ("psycopg2", "psycopg"):
         engine = sa.create_engine(pg_engine.url.set(drivername=f"postgresql+{driver}"))
         with engine.connect() as conn:
             snaps.append(snapshot(conn))
+        held = snapshot_of(engine, NAMES).__dict__  # names and oids go to the server as arrays
+        named.append({attr: held[attr] for attr in ("tables", "indexes", "constraints", "enums", "types")})
         engine.dispose()
     assert snaps[0] == snaps[1]
+    assert named[0] == named[1] and named[0]["tables"]
 
 
 def test_enum_without_labels_and_quoted_names(pg_engine, run_ddl):
@@ -325,3 +330,80 @@ def test_enum_without_labels_and_quoted_names(pg_engine, run_ddl):
     assert cat.enum("nothing").labels == []
     assert cat.type("nothing").definition == "CREATE TYPE public.nothing AS ENUM ()"
     assert cat.type('Odd "Name"').definition == 'CREATE TYPE public."Odd ""Name""" AS (x integer)'
+
+
+# -- a catalog read for some names only (check: what the pending statements name) -----------------------
+NAMES = ["users", "mood", "invoice_no", "users_lower_email", "invoices", "nothing_of_that_name"]
+
+
+def _same_answers(full, part, names) -> None:
+    for name in names:
+        assert part.table(name) == full.table(name), name
+        assert part.table(name, "billing") == full.table(name, "billing"), name
+        assert part.index(name) == full.index(name), name
+        assert part.type(name) == full.type(name), name
+        assert part.enum(name) == full.enum(name), name
+        assert part.sequence(name) == full.sequence(name), name
+        assert part.relation(name) == full.relation(name), name
+        for schema in (None, "public", "billing"):
+            assert sorted(part.indexes_of(name, schema), key=repr) == sorted(full.indexes_of(name, schema), key=repr)
+            assert sorted(part.constraints_of(name, schema), key=repr) == sorted(
+                full.constraints_of(name, schema), key=repr)
+
+
+def test_named_snapshot_holds_what_the_full_one_says_of_those_names(pg_engine, run_ddl, count_queries):
+    from migration_guard.db.catalog import PartialCatalog, snapshot_of
+
+    run_ddl(pg_engine, SCHEMA)
+    with pg_engine.connect() as conn:
+        full = snapshot(conn)
+    with count_queries(pg_engine) as seen:
+        part = snapshot_of(pg_engine, NAMES)
+        assert isinstance(part, PartialCatalog) and part.search_path == full.search_path
+        _same_answers(full, part, NAMES)
+        for (schema, table, name), con in full.constraints.items():
+            if table in NAMES:
+                assert part.constraint(table, name, schema) == con
+                assert part.constraint(table, name) == full.constraint(table, name)
+    assert part.reads == 1  # every answer above came from the one read of those names
+    assert len(seen) <= 9
+    held = part.__dict__
+    assert ("public", "orgs") in held["tables"]  # users' foreign key points at it: read with it, whole
+    assert held["tables"][("public", "orgs")] == full.tables[("public", "orgs")]
+    assert ("public", "bookings") not in held["tables"]
+    assert held["types"][("public", "mood")].dependents == full.types[("public", "mood")].dependents
+    for attr in ("tables", "indexes", "constraints", "enums", "types", "sequences"):
+        for key, value in held[attr].items():
+            assert getattr(full, attr)[key] == value, (attr, key)
+
+
+def test_named_snapshot_reads_any_other_name_when_asked(pg_engine, run_ddl):
+    from migration_guard.db.catalog import snapshot_of
+
+    run_ddl(pg_engine, SCHEMA)
+    with pg_engine.connect() as conn:
+        full = snapshot(conn)
+    part = snapshot_of(pg_engine, ["users"])
+    others = ["bookings", "address", "posint", "floatrange", "live_users", "user_count", "events", "orgs",
+              "users_org_email", "orgs_pkey", "users_id_seq"]
+    _same_answers(full, part, others)
+    assert part.reads == 1 + len(others)
+    part.type("address")  # read once, answered from then on
+    assert part.reads == 1 + len(others)
+    # A look at a whole collection reads everything, once.
+    assert part.constraints == full.constraints
+    assert (part.tables, part.indexes, part.types, part.enums, part.sequences) == (
+        full.tables, full.indexes, full.types, full.enums, full.sequences)
+    assert part.reads == 2 + len(others)
+
+
+def test_named_snapshot_sees_what_the_database_holds_when_asked(pg_engine, run_ddl):
+    """A name asked for later is read then (the check holds the migration lock; nothing it asks about
+    changes under it, but an answer is never made up from what was read earlier)."""
+    from migration_guard.db.catalog import snapshot_of
+
+    run_ddl(pg_engine, SCHEMA)
+    part = snapshot_of(pg_engine, ["users"])
+    run_ddl(pg_engine, "CREATE TABLE later (id integer)")
+    assert part.table("later") is not None
+    assert part.table("never") is None

@@ -245,6 +245,10 @@ DATA = [
     data_scenario("type_without_a_cast", """
         op.alter_column("accounts", "code", type_=sa.Integer, existing_type=sa.String(20))
     """, ("type_conversion", "accounts", "code")),
+    # The conversion itself is allowed (the empty copy takes it); one value is too long for the new type.
+    data_scenario("values_too_long_for_the_new_type", """
+        op.alter_column("accounts", "code", type_=sa.String(2), existing_type=sa.String(20))
+    """, ("type_conversion", "accounts", "code")),
     data_scenario("drop_a_missing_column", """
         op.drop_column("accounts", "nickname")
     """, ("missing_object", "accounts", "nickname")),

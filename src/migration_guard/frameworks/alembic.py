@@ -12,7 +12,7 @@ from migration_guard.frameworks.base import Framework, Revision, ToolRun
 from migration_guard.frameworks.command import split_options
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Engine  # the guard's own: imported before this is used
 
 GLOBAL_VALUE_OPTS = {"-c", "--config", "-n", "--name", "-x"}
 UPGRADE_VALUE_OPTS = {"--tag"}
@@ -159,9 +159,13 @@ class AlembicProject(Framework):
         if len(heads) > 1:
             return out
         run = self.tool(self.sql_argv(heads[0] if heads else None, revisions[-1].id), env)
+        return self.statements_of(run, revisions, engine.dialect.name)
+
+    def statements_of(self, run: ToolRun, revisions: list[Revision], dialect: str) -> dict[str, list[str] | None]:
+        """Each revision's statements in the output of an offline print of (at least) those revisions."""
+        out: dict[str, list[str] | None] = {r.id: None for r in revisions}
         if run.exit_code != 0 and not _RUNNING.search(run.stdout):
             return out
-        dialect = engine.dialect.name
         for rev, statements in split_offline_sql(run.stdout, dialect, self.version_table()).items():
             if rev in out:
                 out[rev] = statements
@@ -171,6 +175,37 @@ class AlembicProject(Framework):
             if last:
                 out[last[-1][1].split(",")[0].strip()] = None
         return out
+
+    def early_print(self, engine: Engine) -> tuple[tuple[str, ...], list[str]] | None:
+        """(heads, argv): the offline print of every pending revision, told without loading a revision
+        file or importing Alembic (the history table is read with a plain query), so that it can start
+        as soon as the guard is connected. `upgrade HEAD:head --sql` prints what `upgrade HEAD:<last
+        pending> --sql` prints. Only a guess at where the history is kept: its user compares the heads
+        with current_heads() under the lock and drops the print when they differ. None when it cannot
+        be told this cheaply."""
+        table = self.history_table_guess()
+        if table is None:
+            return None
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, table):
+                heads: tuple[str, ...] = ()
+            else:
+                quoted = engine.dialect.identifier_preparer.quote(table)
+                heads = tuple(row[0] for row in conn.execute(text(f"SELECT version_num FROM {quoted}")))
+        return self.early_argv(heads)
+
+    def history_table_guess(self) -> str | None:
+        """The history table env.py names (or Alembic's default), found without Alembic; None when the
+        command is not a plain `upgrade head` or the scripts' place is not plainly written."""
+        found = self.plain_files() if self.target == "head" else None
+        return found[0] if found else None
+
+    def early_argv(self, heads: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]] | None:
+        if len(heads) > 1:
+            return None
+        return heads, self.sql_argv(heads[0] if heads else None, "head")
 
     def mark_hint(self, revision_id: str) -> str:
         """The user's own tool, as they invoke it: `alembic -c x.ini stamp R`, `flask --app a db stamp R`."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Engine  # the guard's own: imported before this is used
 
 
 @dataclass
@@ -80,6 +81,11 @@ class Framework:
         """The statements each revision will run, where the tool can say without running it."""
         return {r.id: None for r in revisions}
 
+    def early_print(self, engine: Engine) -> tuple[tuple[str, ...], list[str]] | None:
+        """(heads, argv of the tool printing every pending revision), when the tool can be started before
+        the project's revisions are read; None when it cannot (preflight/early.py)."""
+        return None
+
     def mark_applied(self, revision: Revision, env: dict) -> ToolRun:
         raise NotImplementedError
 
@@ -92,15 +98,54 @@ class Framework:
         """The command a person runs to record one revision as applied."""
         return f"{self.name} stamp {revision_id}"
 
-    def tool(self, argv: list[str], env: dict, timeout: float = 600) -> ToolRun:
-        """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap."""
+    def tool(self, argv: list[str], env: dict, timeout: float = 600, started=None, line=None) -> ToolRun:
+        """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap.
+        `started(process)` is called once it runs, for a caller that may have to stop it; `line(text)`
+        with each line of its output as it comes, for a caller that reads it meanwhile."""
         clean = {k: v for k, v in env.items() if not k.startswith("MIGRATION_GUARD_PLAN")}
         try:
-            proc = subprocess.run(argv, cwd=self.cwd, env=clean, capture_output=True, text=True,
-                                  errors="replace", timeout=timeout, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            with subprocess.Popen(argv, cwd=self.cwd, env=clean, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+                if started is not None:
+                    started(proc)
+                try:
+                    if line is None:
+                        stdout, stderr = proc.communicate(timeout=timeout)
+                    else:
+                        stdout, stderr = _streamed(proc, line, timeout)
+                except subprocess.TimeoutExpired as exc:
+                    proc.kill()
+                    proc.communicate()
+                    return ToolRun(argv, 127, "", str(exc))
+        except OSError as exc:
             return ToolRun(argv, 127, "", str(exc))
-        return ToolRun(argv, proc.returncode, proc.stdout or "", proc.stderr or "")
+        return ToolRun(argv, proc.returncode, stdout or "", stderr or "")
+
+
+def _streamed(proc: subprocess.Popen, line, timeout: float) -> tuple[str, str]:
+    """communicate(), handing each line of standard output to `line` as it arrives."""
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    expired = threading.Event()
+    timer = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+    timer.start()
+    out: list[str] = []
+    try:
+        for text in proc.stdout:
+            out.append(text)
+            if line is not None:
+                try:
+                    line(text)
+                except Exception:  # the reader's trouble must not cost the output
+                    line = None
+        proc.wait()
+    finally:
+        timer.cancel()
+    drain.join()
+    if expired.is_set():
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return "".join(out), "".join(errors)
 
 
 def program_name(token: str) -> str:

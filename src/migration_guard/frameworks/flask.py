@@ -61,7 +61,6 @@ class FlaskMigrateProject(AlembicProject):
 
     def _script_folder(self) -> str | None:
         return self.directory
-
     def config_url(self, env: dict) -> str | None:
         """Flask-Migrate keeps the URL in the app's config: ask the app, in the user's environment."""
         python = self.launcher[0] if len(self.launcher) > 1 else _python_of(self.launcher[0])

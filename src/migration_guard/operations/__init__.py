@@ -10,7 +10,9 @@ from migration_guard.operations.effect import Effect, normalize_statement
 __all__ = ["Effect", "effects_of", "normalize_statement", "split_statements"]
 
 
-def effects_of(statement: str, dialect: str) -> list[Effect]:
+def effects_of(statement: str, dialect: str, nodes=None) -> list[Effect]:
+    """`nodes`: a PostgreSQL statement already parsed by operations.postgresql.parse (never changed here),
+    so that a caller who parses it anyway does not pay for the parser twice."""
     if _only_comments(statement):
         # A step the tool cannot write as SQL (Django's RunPython: `-- data step: ...`): it is there,
         # it runs, and nothing in the catalog can say whether it ran.
@@ -18,7 +20,7 @@ def effects_of(statement: str, dialect: str) -> list[Effect]:
     if dialect == "postgresql":
         from migration_guard.operations import postgresql
 
-        return postgresql.effects(statement)
+        return postgresql.effects(statement, nodes)
     if dialect in ("mysql", "mariadb"):
         from migration_guard.operations import mysql
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pglast import ast, enums, parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
@@ -27,6 +29,34 @@ def parse(statement: str):
         return []
 
 
+# An identifier as PostgreSQL's scanner reads one: unquoted (folded to lower case) or double-quoted.
+_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # ASCII only, as the server
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)')
+
+
+# The parser names a type written in SQL's own words by PostgreSQL's name for it (INTEGER is int4),
+# and the analysis looks types up by those names.
+_TYPE_WORDS = {"integer": ("int4",), "int": ("int4",), "smallint": ("int2",), "bigint": ("int8",),
+               "real": ("float4",), "float": ("float4", "float8"), "double": ("float8",), "boolean": ("bool",),
+               "decimal": ("numeric",), "dec": ("numeric",), "char": ("bpchar",), "character": ("bpchar", "varchar"),
+               "nchar": ("bpchar",), "national": ("bpchar", "varchar"), "varying": ("varchar", "varbit"),
+               "timestamp": ("timestamptz",), "time": ("timetz",), "bit": ("varbit",)}
+
+
+def names(statement: str) -> set[str]:
+    """Every identifier in the statement: a superset of the objects it names (words of its string
+    literals and comments come along; nothing is missed but the odd U&"..." spelling). Read by a
+    pattern, not the parser: this runs over every pending statement, on the path of every check."""
+    out = set()
+    for quoted, bare in _IDENTIFIER.findall(statement):
+        name = quoted.replace('""', '"') if quoted else bare.translate(_FOLD)
+        if len(name.encode()) < 64:  # NAMEDATALEN: longer is no identifier
+            out.add(name)
+            if bare:
+                out.update(_TYPE_WORDS.get(name, ()))
+    return out
+
+
 def deparse(node) -> str:
     return RawStream()(node)
 
@@ -40,8 +70,9 @@ def _qualified(nodes) -> tuple[str | None, str]:
     return (parts[-2] if len(parts) > 1 else None), parts[-1]
 
 
-def effects(statement: str) -> list[Effect]:
-    nodes = parse(statement)
+def effects(statement: str, nodes=None) -> list[Effect]:
+    """`nodes`: the statement already parsed by parse() (read here, never changed)."""
+    nodes = parse(statement) if nodes is None else nodes
     if not nodes:
         return [Effect("other", "", statement, detail={"unparsed": True})]
     out: list[Effect] = []

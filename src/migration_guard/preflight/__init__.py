@@ -16,10 +16,23 @@ already proves.
 
 from __future__ import annotations
 
-from migration_guard.diagnose.failure import Failure
-from migration_guard.preflight.model import Finding, Findings, RevisionCheck
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migration_guard.diagnose.failure import Failure
+    from migration_guard.preflight.model import Finding, Findings, RevisionCheck
 
 __all__ = ["Finding", "Findings", "RevisionCheck", "predict", "predict_failures"]
+
+
+def __getattr__(name: str):
+    # The model (and the parser behind it) is imported on first use, not with the package: `check`
+    # imports preflight.early first, and the print it starts must not wait for the parser's import.
+    if name in ("Finding", "Findings", "RevisionCheck"):
+        from migration_guard.preflight import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def predict(ctx, *, rehearse: bool = False, say=None) -> Findings:
@@ -27,7 +40,12 @@ def predict(ctx, *, rehearse: bool = False, say=None) -> Findings:
 
     findings = analysis.analyse(ctx)
     if rehearse:
+        from migration_guard.db.catalog import PartialCatalog
         from migration_guard.preflight import rehearse as rehearsal
+
+        if isinstance(ctx.catalog, PartialCatalog):
+            # What run would decide after a failure the rehearsal meets is read, as before, before it.
+            ctx.catalog.complete()
 
         findings = rehearsal.rehearse(ctx, findings, say=say)
     return findings

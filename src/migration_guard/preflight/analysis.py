@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 
-from migration_guard.operations import postgresql as pg
+from migration_guard.db.catalog import PartialCatalog, snapshot_of
 from migration_guard.preflight import (
     duplicate_data,
     exists,
@@ -30,6 +30,7 @@ from migration_guard.preflight import (
     source,
     type_conversion,
 )
+from migration_guard.preflight.early import statements_env
 from migration_guard.preflight.model import Finding, Findings, RevisionCheck, Step, Unsettled
 from migration_guard.preflight.state import State
 
@@ -46,13 +47,23 @@ def analyse(ctx) -> Findings:
                                        f"no statement parser for {ctx.dialect} in the preflight yet")
                          for r in ctx.pending]
         return out
-    # The tool prints the statements in its own process while the catalog is read here.
-    printing = threading.Thread(target=load_statements, args=(ctx,), daemon=True)
-    printing.start()
-    try:
-        state = State(ctx.catalog)
-    finally:
-        printing.join()
+    if ctx.dialect == "postgresql" and isinstance(ctx.__dict__.get("catalog"), PartialCatalog):
+        load_statements(ctx)
+        ctx.catalog.cover(_named(ctx))  # what the guess (prefetch) missed, in one more read
+    elif "catalog" not in ctx.__dict__ and ctx.dialect == "postgresql":
+        # Statements first, then only the objects they name (and anything else the analysis asks for
+        # by name as it goes): a few small queries instead of the whole catalog of a large schema.
+        load_statements(ctx)
+        ctx.__dict__["catalog"] = snapshot_of(ctx.engine, _named(ctx))
+    else:
+        # The tool prints the statements in its own process while the catalog is read here.
+        printing = threading.Thread(target=load_statements, args=(ctx,), daemon=True)
+        printing.start()
+        try:
+            ctx.catalog  # noqa: B018 - read now, beside the printing
+        finally:
+            printing.join()
+    state = State(ctx.catalog)
     with ctx.engine.connect() as conn, model.reader(ctx.engine) as rows:
         for rev in ctx.pending:
             statements = ctx.sql.get(rev.id)
@@ -72,6 +83,16 @@ def analyse(ctx) -> Findings:
     return out
 
 
+def prefetch(ctx) -> None:
+    """While the tool still prints the statements: read the catalog objects the revision files name.
+
+    Only a head start (PostgreSQL): analyse() then reads whatever the printed statements name beyond
+    these, and a PartialCatalog reads any other name it is asked for, so the guess changes no answer.
+    """
+    if ctx.dialect == "postgresql" and "catalog" not in ctx.__dict__ and ctx.pending:
+        ctx.__dict__["catalog"] = snapshot_of(ctx.engine, source.literals(ctx.pending))
+
+
 def load_statements(ctx) -> None:
     """The pending statements, from the tool's offline mode run with sessions read-only by default.
 
@@ -83,16 +104,20 @@ def load_statements(ctx) -> None:
         ctx._sql = ctx.framework.revision_sql(statements_env(ctx.env, ctx.dialect), ctx.pending, ctx.engine)
 
 
-def statements_env(env: dict, dialect: str) -> dict:
-    env = dict(env)
-    if dialect == "postgresql":
-        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c default_transaction_read_only=on".strip()
-    return env
+def _named(ctx) -> set[str]:
+    """Every name the pending statements use (PostgreSQL), read from the trees the analysis reuses."""
+    from migration_guard.operations.postgresql import names
+
+    out: set[str] = set()
+    for rev in ctx.pending:
+        for statement in ctx.sql.get(rev.id) or ():
+            out |= names(statement)
+    return out
 
 
 def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings) -> None:
     effects = ctx.effects(statement)
-    nodes = _parse(statement, ctx.dialect)
+    nodes = _parse(ctx, statement)
     needs = requirements.of(statement, ctx.dialect, nodes)
     step = Step(ctx, rev, statement, effects, needs, state, conn, rows, reading.of(statement, ctx.dialect, nodes))
     for module in KINDS:
@@ -107,13 +132,14 @@ def _statement(ctx, rev, statement: str, state: State, conn, rows, out: Findings
     state.record(rev.id, effects, step.reading, needs)
 
 
-def _parse(statement: str, dialect: str):
-    """The statement parsed once for the readers (operations/ parses its own copy for the effects)."""
-    if dialect == "postgresql":
-        return pg.parse(statement)
+def _parse(ctx, statement: str):
+    """The statement parsed once for the readers (on PostgreSQL the same tree the effects were read from;
+    operations/ parses its own copy of other dialects' statements)."""
+    if ctx.dialect == "postgresql":
+        return ctx.parsed(statement)
     from migration_guard.operations import _sqlglot
 
-    return _sqlglot.parse(statement, dialect)
+    return _sqlglot.parse(statement, ctx.dialect)
 
 
 def _kind(module) -> str:

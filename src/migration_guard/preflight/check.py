@@ -19,7 +19,9 @@ def dry_run(runner, framework, engine, dialect: str, pending: list) -> None:
     ctx = Context(Failure("unknown"), engine, dialect, framework, pending, runner.env, runner.settings)
     early = getattr(runner, "early", None)
     if early is not None:
-        early.give(ctx, runner.report.lock_wait_s)
+        from migration_guard.preflight import analysis
+
+        early.give(ctx, runner.report.lock_wait_s, meanwhile=lambda: analysis.prefetch(ctx))
     findings = predict(ctx, rehearse=runner.settings.rehearse, say=say)
     outcomes = walk(ctx, findings.findings)
     report.checked = [r.to_dict() for r in findings.revisions]

@@ -14,9 +14,7 @@ but it decides what `run` would do, so the catalog's answer (recovery/evidence.p
 
 from __future__ import annotations
 
-from migration_guard.db.shadow import open_shadow
 from migration_guard.preflight.model import Finding, Step
-from migration_guard.recovery.evidence import check
 
 KINDS = ("duplicate_column", "duplicate_relation", "duplicate_type", "duplicate_object")
 
@@ -86,6 +84,10 @@ def _other_relation(step: Step, effect, obj: str) -> str | None:
 
 
 def _compare(step: Step, effect) -> list[str]:
+    # Imported here: only a statement predicted to fail is compared, and most checks predict none.
+    from migration_guard.db.shadow import open_shadow
+    from migration_guard.recovery.evidence import check
+
     try:
         with open_shadow(step.conn, step.dialect) as shadow:
             verdict = check(effect, step.catalog, shadow)

@@ -114,11 +114,10 @@ class Step:
         """A short transaction that is always rolled back, under the check's lock and statement limits."""
         tx = self.conn.begin()
         try:
-            if self.dialect == "postgresql":
-                if read_only:
-                    self.conn.execute(text("SET TRANSACTION READ ONLY"))
-                self.conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'"))
-                self.conn.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT_S}s'"))
+            if self.dialect == "postgresql":  # one round trip
+                self.conn.exec_driver_sql(("SET TRANSACTION READ ONLY; " if read_only else "")
+                                          + f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'; "
+                                          f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT_S}s'")
             yield self.conn
         finally:
             tx.rollback()

@@ -71,7 +71,7 @@ def _primary_key(cat, table: str, schema: str | None) -> list[str]:
     t = cat.table(table, schema)
     if t is None:
         return []
-    for con in cat.constraints.values():
-        if con.table == table and con.schema == t.schema and con.type == "primary":
+    for con in cat.constraints_of(table, t.schema):
+        if con.type == "primary":
             return list(con.columns)
     return []

@@ -13,11 +13,13 @@ planner, so the prediction says what the run would do and which failures it woul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from migration_guard.operations import normalize_statement
 from migration_guard.preflight.model import Finding
-from migration_guard.recovery import plan
-from migration_guard.recovery.steps import Decision, MarkApplied, SkipStatements
+
+if TYPE_CHECKING:
+    from migration_guard.recovery.steps import Decision
 
 
 @dataclass
@@ -46,6 +48,12 @@ class Outcome:
 
 def walk(ctx, findings: list[Finding]) -> list[Outcome]:
     """Plan each finding the run would meet, with ctx.failure set to it, as `run` would after it failed."""
+    if not findings:
+        return []
+    # The planner and every recovery behind it are imported only for a check that found something.
+    from migration_guard.recovery import plan
+    from migration_guard.recovery.steps import MarkApplied, SkipStatements
+
     skipped: dict[str, set[str]] = {}
     recorded: dict[str, str] = {}  # revision -> the recovery that records it without running it
     stop = ""

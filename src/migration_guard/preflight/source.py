@@ -62,6 +62,20 @@ def find_line(path: Path, failure: Failure) -> int | None:
     return found[0] if len(found) == 1 else None
 
 
+def literals(pending) -> set[str]:
+    """Every string literal of the pending revisions' files: the names their statements will use, as a
+    guess made before the statements are printed (a raw SQL string is one literal, not its names)."""
+    out: set[str] = set()
+    for rev in pending:
+        try:
+            tree = ast.parse(Path(rev.path).read_text(encoding="utf-8", errors="replace")) if rev.path else None
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if tree is not None:
+            out.update(c.value for c in ast.walk(tree) if isinstance(c, ast.Constant) and isinstance(c.value, str))
+    return out
+
+
 def _calls(node: ast.AST) -> set[str]:
     return {c.func.attr for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)}
 

@@ -175,8 +175,7 @@ class State:
 
     def _drop_indexes(self, revision: str, table: str, schema: str | None) -> None:
         """A table's indexes go with it: the live ones and those pending statements made on it."""
-        keys = [self.key("index", index.name, schema, table) for index in self.catalog.indexes.values()
-                if index.table == table and (schema is None or index.schema == schema)]
+        keys = [self.key("index", index.name, schema, table) for index in self.catalog.indexes_of(table, schema)]
         keys += [k for k, owner in self.index_tables.items() if owner == self.table_key(table, schema)]
         for k in keys:
             self.gone[k] = revision

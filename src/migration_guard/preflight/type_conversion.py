@@ -67,16 +67,17 @@ def _convert(step: Step, req, column: str) -> tuple[str, str | None] | None:
     source = step.table_sql(req.table, req.schema)
     conn = step.conn
     try:
+        # No savepoints: the first statement that fails ends the attempt, and the transaction is
+        # rolled back whatever happens. Each statement is one round trip; a check may run dozens.
         with step.transaction(read_only=False):
             conn.execute(text(f"CREATE TEMP TABLE {copy} (LIKE {source})"))
             failed = _attempt(conn, pg.deparse(node))
             if failed:
                 return failed
-            new_type = conn.execute(text(
-                "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                "WHERE a.attrelid = CAST(:rel AS regclass) AND a.attname = :col"),
-                {"rel": f"pg_temp.{copy}", "col": column}).scalar_one()
-            conn.execute(text(f"CREATE TEMP TABLE {holder} (v {new_type})"))
+            # The copy's column now has the new type exactly (length, precision, domain): the values
+            # are assigned to a column made from it, which is how ALTER ... TYPE converts them.
+            conn.execute(text(f"CREATE TEMP TABLE {holder} AS SELECT {step.quote(column)} AS v "
+                              f"FROM pg_temp.{copy} WITH NO DATA"))
             value = f"({req.using})" if req.using else step.quote(column)
             return _attempt(conn, f"INSERT INTO {holder} (v) SELECT {value} FROM {source}")
     except Unsettled:
@@ -86,11 +87,9 @@ def _convert(step: Step, req, column: str) -> tuple[str, str | None] | None:
 
 
 def _attempt(conn, sql: str) -> tuple[str, str | None] | None:
-    savepoint = conn.begin_nested()
     try:
         conn.execute(text(sql))
     except Exception as exc:
-        savepoint.rollback()
         orig = getattr(exc, "orig", None)
         sqlstate = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
         if sqlstate in ("57014", "55P03"):  # statement or lock timeout: no answer, not a refusal
@@ -98,7 +97,6 @@ def _attempt(conn, sql: str) -> tuple[str, str | None] | None:
         if not sqlstate or not (sqlstate.startswith("22") or sqlstate in REFUSALS):
             raise Unsettled(_first_line(exc)) from None
         return _first_line(exc), sqlstate
-    savepoint.rollback()
     return None
 
 

@@ -27,6 +27,9 @@ class Context:
     attempt: int = 1
     acted_on: set = field(default_factory=set)  # (kind, object) pairs already recovered in this run
     _sql: dict | None = None
+    # PostgreSQL parse trees by statement text: the analysis, the effects and _dropped_defaults each read
+    # every pending statement, and the parser is the costly part of reading one. Readers never change a tree.
+    _trees: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -51,7 +54,7 @@ class Context:
         groups, after = self._rebuilds
         if norm in groups:  # one statement of a table rebuild: the rebuild is judged as a whole
             return [groups[norm].effect(statement)]
-        found = effects_of(statement, self.dialect)
+        found = effects_of(statement, self.dialect, self.parsed(statement))
         for e in found:
             if e.op == "create_index" and norm in after:
                 e.detail["after_rebuild"] = after[norm].effect(after[norm].create)
@@ -62,6 +65,17 @@ class Context:
                     e.detail["default_dropped"] = True
         return found
 
+    def parsed(self, statement: str):
+        """The statement's PostgreSQL parse tree, parsed once per run; None on other dialects."""
+        if self.dialect != "postgresql":
+            return None
+        nodes = self._trees.get(statement)
+        if nodes is None:
+            from migration_guard.operations import postgresql
+
+            nodes = self._trees[statement] = postgresql.parse(statement)
+        return nodes
+
     @cached_property
     def _dropped_defaults(self) -> dict[str, set]:
         """ADD COLUMN statements whose default a later statement of the same revision drops, so the
@@ -71,7 +85,7 @@ class Context:
         for rev in self.pending:
             added: dict[tuple, list[str]] = {}
             for statement in self.sql.get(rev.id) or ():
-                for e in effects_of(statement, self.dialect):
+                for e in effects_of(statement, self.dialect, self.parsed(statement)):
                     column = (e.schema or "", e.table, e.name)
                     if e.op == "add_column":
                         added.setdefault(column, []).append(normalize_statement(statement))

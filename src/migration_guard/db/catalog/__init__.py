@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import gc
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from .model import Catalog, Column, Constraint, EnumType, Index, Sequence, Table, UserType
+from .model import Catalog, Column, Constraint, EnumType, Index, PartialCatalog, Sequence, Table, UserType
 
 __all__ = [
     "Catalog",
@@ -21,11 +21,13 @@ __all__ = [
     "Constraint",
     "EnumType",
     "Index",
+    "PartialCatalog",
     "Sequence",
     "Table",
     "UnsupportedDialect",
     "UserType",
     "snapshot",
+    "snapshot_of",
 ]
 
 
@@ -35,7 +37,26 @@ class UnsupportedDialect(ValueError):
 
 def snapshot(conn: Connection) -> Catalog:
     """Read tables, columns, indexes, constraints, types, enums and sequences of `conn`'s database."""
-    name = conn.dialect.name
+    return _quietly(_reader(conn.dialect.name).snapshot, conn)
+
+
+def snapshot_of(engine: Engine, names) -> Catalog:
+    """A catalog that reads up front only the objects `names` name (on PostgreSQL; elsewhere the full
+    snapshot), and any other object when it is first asked for: see PartialCatalog. Each read is its
+    own short session on `engine`, so it never sees what another session has not committed."""
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            return snapshot(conn)
+    from . import postgresql as reader
+
+    def read(which):
+        with engine.connect() as conn:
+            return _quietly(reader.snapshot, conn, which)
+
+    return PartialCatalog(read, names)
+
+
+def _reader(name: str):
     # Imported on use: each reader is only needed for the dialect actually connected.
     if name == "postgresql":
         from . import postgresql as reader
@@ -45,13 +66,17 @@ def snapshot(conn: Connection) -> Catalog:
         from . import sqlite as reader
     else:
         raise UnsupportedDialect(f"no catalog reader for dialect {name!r}")
+    return reader
+
+
+def _quietly(read, *args):
     # A snapshot of a large schema allocates tens of thousands of objects, none of them cyclic
     # garbage; without this, the cyclic collector runs over all of them again and again and
     # costs as much as the queries. Restored even when a query fails.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return reader.snapshot(conn)
+        return read(*args)
     finally:
         if collecting:
             gc.enable()

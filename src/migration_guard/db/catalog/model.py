@@ -11,6 +11,7 @@ table=...)` finds an index by its bare name on every dialect.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 
@@ -97,7 +98,12 @@ class Catalog:
     types: dict[tuple[str, str], UserType] = field(default_factory=dict)
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
 
-    def _find(self, mapping: dict, name: str, schema: str | None):
+    def _held(self, attr: str) -> dict:
+        """One collection, as far as it has been read (all of it, here; see PartialCatalog)."""
+        return getattr(self, attr)
+
+    def _find(self, attr: str, name: str, schema: str | None):
+        mapping = self._held(attr)
         if schema is not None:
             return mapping.get((schema, name))
         for s in self.search_path:
@@ -107,7 +113,7 @@ class Catalog:
         return None
 
     def table(self, name: str, schema: str | None = None) -> Table | None:
-        return self._find(self.tables, name, schema)
+        return self._find("tables", name, schema)
 
     def column(self, table: str, column: str, schema: str | None = None) -> Column | None:
         t = self.table(table, schema)
@@ -115,31 +121,43 @@ class Catalog:
 
     def index(self, name: str, schema: str | None = None, table: str | None = None) -> Index | None:
         if table is None:
-            return self._find(self.indexes, name, schema)
+            return self._find("indexes", name, schema)
+        indexes = self._held("indexes")
         for s in [schema] if schema is not None else self.search_path:
             for key in ((s, name), (s, f"{table}.{name}")):
-                hit = self.indexes.get(key)
+                hit = indexes.get(key)
                 if hit is not None and hit.table == table:
                     return hit
         return None
 
     def enum(self, name: str, schema: str | None = None) -> EnumType | None:
-        return self._find(self.enums, name, schema)
+        return self._find("enums", name, schema)
 
     def type(self, name: str, schema: str | None = None) -> UserType | None:
-        return self._find(self.types, name, schema)
+        return self._find("types", name, schema)
 
     def sequence(self, name: str, schema: str | None = None) -> Sequence | None:
-        return self._find(self.sequences, name, schema)
+        return self._find("sequences", name, schema)
 
     def constraint(self, table: str, name: str, schema: str | None = None) -> Constraint | None:
+        constraints = self._held("constraints")
         if schema is not None:
-            return self.constraints.get((schema, table, name))
+            return constraints.get((schema, table, name))
         for s in self.search_path:
-            hit = self.constraints.get((s, table, name))
+            hit = constraints.get((s, table, name))
             if hit is not None:
                 return hit
         return None
+
+    def indexes_of(self, table: str, schema: str | None = None) -> list[Index]:
+        """The indexes on `table` (in `schema`, or in any schema)."""
+        return [i for i in self._held("indexes").values()
+                if i.table == table and (schema is None or i.schema == schema)]
+
+    def constraints_of(self, table: str, schema: str | None = None) -> list[Constraint]:
+        """The constraints of `table` (in `schema`, or in any schema)."""
+        return [c for c in self._held("constraints").values()
+                if c.table == table and (schema is None or c.schema == schema)]
 
     def relation(self, name: str, schema: str | None = None):
         """Anything in the relation namespace (PostgreSQL pg_class): table, view, index, sequence."""
@@ -148,3 +166,107 @@ class Catalog:
             or self.index(name, schema)
             or self.sequence(name, schema)
         )
+
+_WHOLE = ("tables", "indexes", "constraints", "enums", "types", "sequences")
+
+
+class PartialCatalog(Catalog):
+    """A snapshot read for some names only, that answers every question as the full snapshot would.
+
+    A check's pending statements name a handful of objects in a schema of thousands, and reading
+    all of them is most of what a check costs. This holds what `read(names)` returns for the names
+    it was given (db/catalog/postgresql.py says what that is: the relations of those names with
+    their indexes and constraints, the indexes, types and sequences of those names); a lookup by
+    any other name reads that name first, and a look at a whole collection (`catalog.constraints`)
+    reads the whole catalog. So an answer never depends on which names were read up front; only
+    the cost does. Everything read later is read while the guard still holds the migration lock.
+    """
+
+    def __init__(self, read: Callable[[set | None], Catalog], names: Iterable[str]):
+        """`read(names)`: a snapshot of what those names name; `read(None)`: the whole catalog."""
+        names = {n for n in names if n}
+        first = read(names)
+        super().__init__(first.dialect, list(first.search_path))
+        self._read = read
+        self._names = names
+        self.whole = False
+        self.reads = 0  # how many reads it took, for tests and benchmarks
+        self._merge(first)
+
+    def cover(self, names: Iterable[str]) -> None:
+        """Make sure the objects of these names are held (one read for all that are not yet)."""
+        missing = {n for n in names if n and n not in self._names} if not self.whole else set()
+        if missing:
+            self._merge(self._read(missing))
+            self._names |= missing
+
+    def _one(self, name: str) -> None:
+        # Every lookup comes through here: the common case (already held) must cost a set lookup.
+        if name not in self._names and not self.whole and name:
+            self.cover((name,))
+
+    def complete(self) -> None:
+        if not self.whole:
+            for attr in _WHOLE:
+                self.__dict__[attr] = {}
+            self._merge(self._read(None))
+            self.whole = True
+
+    def _merge(self, other: Catalog) -> None:
+        self.reads += 1
+        for attr in _WHOLE:
+            self.__dict__[attr].update(getattr(other, attr))
+
+    def __repr__(self) -> str:
+        return f"PartialCatalog({self.dialect!r}, names={sorted(self._names)!r}, whole={self.whole})"
+
+    def _held(self, attr: str) -> dict:
+        return self.__dict__[attr]
+
+    # -- lookups: read the name first -----------------------------------------------------------------
+    def table(self, name: str, schema: str | None = None) -> Table | None:
+        self._one(name)
+        return super().table(name, schema)
+
+    def index(self, name: str, schema: str | None = None, table: str | None = None) -> Index | None:
+        self._one(name)
+        return super().index(name, schema, table)
+
+    def enum(self, name: str, schema: str | None = None) -> EnumType | None:
+        self._one(name)
+        return super().enum(name, schema)
+
+    def type(self, name: str, schema: str | None = None) -> UserType | None:
+        self._one(name)
+        return super().type(name, schema)
+
+    def sequence(self, name: str, schema: str | None = None) -> Sequence | None:
+        self._one(name)
+        return super().sequence(name, schema)
+
+    def constraint(self, table: str, name: str, schema: str | None = None) -> Constraint | None:
+        self._one(table)
+        return super().constraint(table, name, schema)
+
+    def indexes_of(self, table: str, schema: str | None = None) -> list[Index]:
+        self._one(table)
+        return super().indexes_of(table, schema)
+
+    def constraints_of(self, table: str, schema: str | None = None) -> list[Constraint]:
+        self._one(table)
+        return super().constraints_of(table, schema)
+
+
+def _whole(attr: str) -> property:
+    def get(self: PartialCatalog) -> dict:
+        self.complete()
+        return self.__dict__[attr]
+
+    def put(self: PartialCatalog, value: dict) -> None:
+        self.__dict__[attr] = value
+
+    return property(get, put, doc=f"All {attr} of the database (reads the whole catalog once).")
+
+
+for _attr in _WHOLE:
+    setattr(PartialCatalog, _attr, _whole(_attr))

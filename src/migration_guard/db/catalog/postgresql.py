@@ -35,7 +35,7 @@ _TABLE_KINDS = {"r": "table", "v": "view", "m": "matview", "p": "partitioned", "
 # out and the client need not look them up. A default is deparsed without a relation (relid 0):
 # defaults cannot refer to columns, and skipping the relation lookup per table matters on a cold
 # connection. Generated columns do refer to columns.
-_RELATIONS = text(f"""
+_RELATIONS = f"""
 SELECT c.oid, n.nspname::text, c.relname::text, c.relkind, c.reltuples::float8,
        ARRAY(SELECT ARRAY[a.attnum::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
                           CASE WHEN a.atttypid >= 16384 THEN a.atttypid::text END,
@@ -52,12 +52,12 @@ SELECT c.oid, n.nspname::text, c.relname::text, c.relkind, c.reltuples::float8,
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'c') AND {_USER_NS}
-""")
+"""
 
 # Key columns only (INCLUDE columns are not part of what the index enforces). indkey is an
 # int2vector, read as text ("1 2") because its array form has lower bound 0, which drivers parse
 # differently. A key numbered 0 is an expression, printed by pg_get_indexdef(oid, k, true).
-_INDEXES = text(f"""
+_INDEXES = f"""
 SELECT n.nspname::text, ic.relname::text, i.indrelid, i.indisunique, i.indisprimary,
        pg_get_expr(i.indpred, i.indrelid, true), pg_get_indexdef(i.indexrelid),
        i.indkey::text, i.indnkeyatts,
@@ -70,15 +70,15 @@ FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
 WHERE {_USER_NS}
-""")
+"""
 
-_CONSTRAINTS = text(f"""
+_CONSTRAINTS = f"""
 SELECT n.nspname::text, con.conname::text, con.conrelid, con.contype,
        pg_get_constraintdef(con.oid, true), con.confrelid, con.conkey, con.confkey
 FROM pg_constraint con
 JOIN pg_namespace n ON n.oid = con.connamespace
 WHERE con.conrelid <> 0 AND {_USER_NS}
-""")
+"""
 
 # User types, with the oids of the types that come with each (`parts`: its array type; for a
 # range, its multirange and that one's array type): a column of any of them uses the type. Other
@@ -95,7 +95,7 @@ WITH t AS (
     JOIN pg_namespace n ON n.oid = t.typnamespace
     LEFT JOIN pg_range r ON r.rngtypid = t.oid
     LEFT JOIN pg_type m ON m.oid = %(multirange_oid)s
-    WHERE t.typtype IN ('c', 'd', 'e', 'r') AND {_USER_NS}
+    WHERE t.typtype IN ('c', 'd', 'e', 'r') AND {_USER_NS} %(named)s
 ),
 keyed AS (
     SELECT oid AS typoid, unnest(parts) AS dep FROM t
@@ -135,14 +135,14 @@ LEFT JOIN others ON others.typoid = t.oid
 
 # OWNED BY is an 'a' (auto) dependency of the sequence on a table column; an identity column's
 # sequence has an 'i' (internal) one. The owning table is always in the sequence's schema.
-_SEQUENCES = text(f"""
+_SEQUENCES = f"""
 SELECT n.nspname::text, c.relname::text, d.refobjid, d.refobjsubid
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
      AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
 WHERE c.relkind = 'S' AND {_USER_NS}
-""")
+"""
 
 _SEARCH_PATH = text("SELECT current_schemas(false)::text[]")
 
@@ -176,24 +176,73 @@ class _Rel:
         return next(c[1] for c in self.cols if c[0] == str(attnum))
 
 
-def snapshot(conn: Connection) -> Catalog:
+def snapshot(conn: Connection, names=None) -> Catalog:
+    """The whole catalog; or, given `names`, only what read() says a named snapshot holds."""
     cat = Catalog(dialect="postgresql")
     cat.search_path = list(conn.execute(_SEARCH_PATH).scalar_one() or [])
-    rels = _read_relations(conn, cat)
-    _read_indexes(conn, cat, rels)
-    _read_constraints(conn, cat, rels)
-    _read_types(conn, cat, rels)
-    for nsp, name, relid, attnum in conn.execute(_SEQUENCES).all():
-        rel = rels.get(relid)
-        owned_by = f"{rel.name}.{rel.attname(attnum)}" if rel and attnum else None
-        cat.sequences[(nsp, name)] = Sequence(nsp, name, owned_by)
+    read(conn, cat, names)
     return cat
 
 
-def _read_relations(conn: Connection, cat: Catalog) -> dict[int, _Rel]:
+def read(conn: Connection, cat: Catalog, names=None) -> None:
+    """Add to `cat` every object of the user schemas, or with `names`, those a statement naming them can meet.
+
+    Named, it holds, in every user schema: the relations of those names with all their indexes and
+    constraints; the indexes, types (a table's row type included) and sequences of those names; and
+    the relations these point at (an index's table, a foreign key's target, a sequence's owner, a
+    composite type's attributes), so that every object held is complete. What it holds is what the
+    full snapshot holds for them; a lookup of any other name has to read that name (PartialCatalog).
+    """
+    params = {} if names is None else {"names": sorted(names), "oids": []}
+    named = (lambda key: "") if names is None else _NAMED.get
+    rels = _read_relations(conn, cat, {}, named("relations"), params)
+    indexes = conn.execute(text(_INDEXES + named("indexes")), params).all()
+    constraints = conn.execute(text(_CONSTRAINTS + named("constraints")), params).all()
+    types = _type_rows(conn, named("types"), params)
+    sequences = conn.execute(text(_SEQUENCES + named("sequences")), params).all()
+    if names is not None:
+        wanted = ({row[2] for row in indexes} | {row[2] for row in constraints} | {row[5] for row in constraints}
+                  | {row[4] for row in types} | {row[2] for row in sequences}) - set(rels) - {0, None}
+        if wanted:
+            _read_relations(conn, cat, rels, _NAMED["relations"], {"names": [], "oids": sorted(wanted)})
+    _read_indexes(cat, rels, indexes)
+    _read_constraints(cat, rels, constraints)
+    _read_types(conn, cat, rels, types, users=None if names is None else _type_users(conn, types))
+    for nsp, name, relid, attnum in sequences:
+        rel = rels.get(relid)
+        owned_by = f"{rel.name}.{rel.attname(attnum)}" if rel and attnum else None
+        cat.sequences[(nsp, name)] = Sequence(nsp, name, owned_by)
+
+
+# What read() adds to each query for a named snapshot. Names are compared as `name`, so that the
+# catalogs' own indexes on them are used.
+_IN_NAMES = "ANY(CAST(:names AS name[]))"
+_NAMED_RELIDS = f"SELECT oid FROM pg_class WHERE relname = {_IN_NAMES}"
+_NAMED = {
+    "relations": f"AND (c.relname = {_IN_NAMES} OR c.oid = ANY(CAST(:oids AS oid[])))",
+    "indexes": f"AND (ic.relname = {_IN_NAMES} OR i.indrelid IN ({_NAMED_RELIDS}))",
+    "constraints": f"AND con.conrelid IN ({_NAMED_RELIDS})",
+    "types": f"AND t.typname = {_IN_NAMES}",
+    "sequences": f"AND c.relname = {_IN_NAMES}",
+}
+
+# The columns that use some types (their oids, and their arrays' and multiranges'), for a named
+# snapshot; the full one finds them among all the columns it reads anyway.
+_TYPE_USERS = f"""
+SELECT a.atttypid, n.nspname::text, c.relname::text, a.attname::text
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.atttypid = ANY(CAST(:oids AS oid[])) AND a.attnum > 0 AND NOT a.attisdropped
+  AND c.relkind IN ('r', 'v', 'm', 'p', 'f', 'c') AND {_USER_NS}
+ORDER BY c.oid, a.attnum
+"""
+
+
+def _read_relations(conn: Connection, cat: Catalog, rels: dict[int, _Rel], named: str, params: dict
+                    ) -> dict[int, _Rel]:
     # The one loop that runs per column (20,000 times on a large schema): kept lean on purpose.
-    rels: dict[int, _Rel] = {}
-    for oid, nsp, name, relkind, tuples, cols in conn.execute(_RELATIONS).all():
+    for oid, nsp, name, relkind, tuples, cols in conn.execute(text(_RELATIONS + named), params).all():
         rels[oid] = _Rel(nsp, name, cols or [])
         kind = _TABLE_KINDS.get(relkind)
         if kind is None:
@@ -218,10 +267,8 @@ def _read_relations(conn: Connection, cat: Catalog) -> dict[int, _Rel]:
     return rels
 
 
-def _read_indexes(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
-    for nsp, name, relid, unique, primary, predicate, definition, indkey, nkeys, exprs, valid in conn.execute(
-        _INDEXES
-    ).all():
+def _read_indexes(cat: Catalog, rels: dict[int, _Rel], rows) -> None:
+    for nsp, name, relid, unique, primary, predicate, definition, indkey, nkeys, exprs, valid in rows:
         rel = rels[relid]
         expressions = iter(exprs or [])
         keys = [int(k) for k in indkey.split()[:nkeys]]
@@ -230,8 +277,8 @@ def _read_indexes(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None
                                          valid)
 
 
-def _read_constraints(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
-    for nsp, name, relid, contype, definition, ref_relid, conkey, confkey in conn.execute(_CONSTRAINTS).all():
+def _read_constraints(cat: Catalog, rels: dict[int, _Rel], rows) -> None:
+    for nsp, name, relid, contype, definition, ref_relid, conkey, confkey in rows:
         rel, ref = rels[relid], rels.get(ref_relid)
         cat.constraints[(nsp, rel.name, name)] = Constraint(
             schema=nsp,
@@ -246,22 +293,35 @@ def _read_constraints(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> 
         )
 
 
-def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel]) -> None:
+def _type_rows(conn: Connection, named: str, params: dict) -> list:
     # Multiranges (PostgreSQL 14+) are created with each range type and belong to it.
     if (conn.dialect.server_version_info or (0,)) >= (14,):
         parts = {"multirange": "r.rngmultitypid, m.typarray", "multirange_oid": "r.rngmultitypid"}
     else:
         parts = {"multirange": "NULL::oid", "multirange_oid": "NULL::oid"}
-    rows = conn.execute(text(_TYPES % parts)).all()
+    return conn.execute(text(_TYPES % {**parts, "named": named}), params).all()
+
+
+def _type_users(conn: Connection, rows) -> list[tuple[int, str, str, str]]:
+    oids = sorted({dep for row in rows for dep in row[5]})
+    if not oids:
+        return []
+    return [tuple(r) for r in conn.execute(text(_TYPE_USERS), {"oids": oids})]
+
+
+def _read_types(conn: Connection, cat: Catalog, rels: dict[int, _Rel], rows, users=None) -> None:
+    """`users`: (atttypid, schema, table, column) of the columns using the types; None: found in `rels`."""
     quote = conn.dialect.identifier_preparer.quote
 
     # Every column whose type is one of a user type's oids depends on that type.
     owner = {dep: row[0] for row in rows for dep in row[5]}
     columns: dict[int, list[tuple[str, str, str]]] = {}
-    for rel in rels.values():
-        for col in rel.cols:
-            if col[3] is not None and int(col[3]) in owner:
-                columns.setdefault(owner[int(col[3])], []).append((rel.schema, rel.name, col[1]))
+    if users is None:
+        users = [(int(col[3]), rel.schema, rel.name, col[1]) for rel in rels.values() for col in rel.cols
+                 if col[3] is not None]
+    for typid, schema, table, column in users:
+        if typid in owner:
+            columns.setdefault(owner[typid], []).append((schema, table, column))
 
     for oid, nsp, name, typtype, relid, _, labels, base, notnull, default, checks, others in rows:
         rel = rels.get(relid)
