@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import DEFAULT_URL, Server, alembic_program, child_env, project_dir
+from overhead import DEFAULT_URL, Server, alembic_program, child_env, compile_guard, project_dir
 
 TARGET = 1.5
 
@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replicas", type=int, default=16)
     ap.add_argument("--revisions", type=int, default=50)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-compile", action="store_true", help="do not compile the guard's bytecode first")
     args = ap.parse_args(argv)
+    if not args.no_compile:
+        compile_guard()
     server = Server(args.database_url)
     singles, crowds, spreads = [], [], []
     try:

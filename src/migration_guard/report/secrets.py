@@ -6,7 +6,6 @@ because one unmasked log line (a traceback echoing a DSN, a URL in an error mess
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -66,6 +65,8 @@ def mask_object(obj: T, secrets: Iterable[str | None] = ()) -> T:
 def _mask(obj: Any, variants: list[str]) -> Any:
     if isinstance(obj, str):
         return mask_secrets(obj, variants)
+    import dataclasses
+
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: _mask(getattr(obj, f.name), variants) for f in dataclasses.fields(obj)}
         return dataclasses.replace(obj, **changes)

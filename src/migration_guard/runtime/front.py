@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from migration_guard.db.lock import CHILD_APP_NAME, Lock
 from migration_guard.db.target import Target, read
 
 
-@dataclass
 class Front:
-    raw: str  # the URL string this was done for; the runner compares it with the one it resolves
-    target: Target
-    lock: Lock  # held unless `lock.contended`; its session stays open either way
-    early: object | None = None  # runtime.child.Early: the command, waiting at its gate
-    env: dict | None = None  # the environment the early command was started with
+    def __init__(self, raw: str, target: Target, lock: Lock):
+        self.raw = raw  # the URL string this was done for; the runner compares it with the one it resolves
+        self.target = target
+        self.lock = lock  # held unless `lock.contended`; its session stays open either way
+        self.early = None  # runtime.child.Early: the command, waiting at its gate
+        self.env: dict | None = None  # the environment the early command was started with
 
     def discard(self) -> None:
         if self.early is not None:
