@@ -193,6 +193,7 @@ def test_a_rehearsal_never_commits(how, tmp_path, pg_url):
     assert checked["n2"]["how"] != "rehearsed" and checked["n2"]["note"].startswith("not rehearsed")
 
 
+@pytest.mark.timeout(1200)  # every scenario three times over (check, check --rehearse, run): minutes on a busy machine
 def test_check_predicts_what_run_then_meets(tmp_path, pg_server_url):
     """Across every scenario: `check` (with --rehearse) predicts exactly the failures a reactive `run`
     meets, in order; static analysis alone does too, except where only running the migration shows."""
