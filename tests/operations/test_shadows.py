@@ -124,3 +124,21 @@ def test_sqlite_table_rebuild_compares_the_whole_table(sqlite_url) -> None:
         assert part in verdict.reason
     assert _rebuild_verdict(sqlite_url, other, "other", {"age": "0"}).state == "missing"  # what it adds is not there
     assert tables(sqlite_url) == {"node", "other", "sqlite_sequence"}
+
+
+def test_mysql_shadow_gives_the_session_back_as_it_found_it(mysql_url) -> None:
+    """The guard's sessions are pooled: the short lock wait a shadow sets must not outlive it."""
+    execute(mysql_url, "CREATE TABLE t (id INT PRIMARY KEY, n INT)")
+    engine = create_engine(mysql_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("SELECT @@SESSION.lock_wait_timeout").scalar()
+            catalog = snapshot(conn)
+            with open_shadow(conn, "mysql") as shadow:
+                during = conn.exec_driver_sql("SELECT @@SESSION.lock_wait_timeout").scalar()
+                verdicts = [check(e, catalog, shadow) for e in effects_of("ALTER TABLE t ADD COLUMN n INT", "mysql")]
+            after = conn.exec_driver_sql("SELECT @@SESSION.lock_wait_timeout").scalar()
+    finally:
+        engine.dispose()
+    assert [v.state for v in verdicts] == ["satisfied"]
+    assert during == 3 and after == before != 3

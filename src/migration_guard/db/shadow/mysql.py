@@ -30,9 +30,19 @@ _NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
 
 class MySQLShadow(BaseShadow):
     def __enter__(self) -> MySQLShadow:
+        self._lock_wait = None
         with contextlib.suppress(Exception):
+            self._lock_wait = self.conn.execute(text("SELECT @@SESSION.lock_wait_timeout")).scalar()
             self.conn.execute(text("SET SESSION lock_wait_timeout = 3"))
         return self
+
+    def __exit__(self, *exc) -> None:
+        # The session goes back to the guard's pool: the next user of it (a recovery's own DDL) must not
+        # inherit a 3 s limit on waiting for a table.
+        if self._lock_wait is not None:
+            with contextlib.suppress(Exception):
+                self.conn.execute(text("SET SESSION lock_wait_timeout = :v"), {"v": int(self._lock_wait)})
+        return None
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _q(self, name: str) -> str:
