@@ -62,5 +62,10 @@ def _headline(r: Report) -> str:
         facts.append(f"{attempts} attempt{'s' if attempts != 1 else ''}")
     facts.append(mdtext.duration(r.duration_s))
     title = describe.headline(r.status, len(r.attempts))
+    summary = r.summary
+    lead = title.split(":")[0]
+    if summary and ":" in title and summary.startswith(lead + ":"):
+        # "Nothing to do: already at head (0.9 s): Nothing to do: the database is ..." says it twice.
+        title, summary = lead, summary[len(lead) + 1:].strip()
     line = f"migration-guard {describe.marker(r.status)} {title} ({', '.join(facts)})"
-    return f"{line}: {r.summary}" if r.summary else line
+    return f"{line}: {summary}" if summary else line
