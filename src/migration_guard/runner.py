@@ -260,11 +260,8 @@ class Runner:
         return self._graph or None
 
     def _spawn_early(self) -> None:
-        if self._early is not None or not child.can_start_early(self.argv, self.cwd, self.env):
-            return
-        if self._lean[0].dialect == "postgresql":
-            self.env.setdefault("PGAPPNAME", CHILD_APP_NAME)
-        self._early = child.Early(self.argv, self.cwd, self.env)
+        if self._early is None:
+            self._early = child.start_early(self.argv, self.cwd, self.env, self._lean[0].dialect)
 
     def _nothing_to_do(self, lock: Lock) -> bool:
         from migration_guard.runtime import at_head

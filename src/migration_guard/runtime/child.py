@@ -16,11 +16,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from migration_guard.bootstrap import DIR as BOOTSTRAP_DIR
 from migration_guard.bootstrap import EVENT_PREFIX
+from migration_guard.db.lock import CHILD_APP_NAME
 from migration_guard.db.url import mask_text
 from migration_guard.errors import UsageError
 
@@ -28,13 +28,17 @@ KEEP_BYTES = 8 * 1024 * 1024  # the classifier reads the tail; a runaway log mus
 MAX_LINE = 64 * 1024
 
 
-@dataclass
 class ChildResult:
-    exit_code: int
-    output: str
-    events: list[dict] = field(default_factory=list)
-    duration_s: float = 0.0
-    signalled: int | None = None  # the signal the guard received and passed on
+    """A plain class: this module is imported on the way to starting the command (runtime/front.py),
+    and `dataclasses` imports `inspect`, most of this module's import time."""
+
+    def __init__(self, exit_code: int, output: str, events: list[dict] | None = None, duration_s: float = 0.0,
+                 signalled: int | None = None):
+        self.exit_code = exit_code
+        self.output = output
+        self.events = events if events is not None else []
+        self.duration_s = duration_s
+        self.signalled = signalled  # the signal the guard received and passed on
 
 
 def child_env(env: dict, plan_file: str | None) -> dict:
@@ -101,6 +105,16 @@ class Early:
 
 
 GATE_ENV = "MIGRATION_GUARD_GATE_FD"
+
+
+def start_early(argv: list[str], cwd: Path, env: dict, dialect: str) -> Early | None:
+    """The command started now, held at its gate; None when the gate could not hold it (can_start_early).
+    `env` gets the application name that marks the command's PostgreSQL sessions as a guarded run's."""
+    if not can_start_early(argv, cwd, env):
+        return None
+    if dialect == "postgresql":
+        env.setdefault("PGAPPNAME", CHILD_APP_NAME)
+    return Early(argv, cwd, env)
 
 
 def can_start_early(argv: list[str], cwd: Path, env: dict) -> bool:

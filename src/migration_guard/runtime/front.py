@@ -20,7 +20,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from migration_guard.db.lock import CHILD_APP_NAME, Lock
+from migration_guard.db.lock import Lock
 from migration_guard.db.target import Target, read
 
 
@@ -81,13 +81,10 @@ def _try(argv: list[str], env: dict, cwd: Path) -> Front | None:
         return front
     from migration_guard.runtime import child
 
-    if child.can_start_early(command, cwd, env):
-        if target.dialect == "postgresql":
-            env.setdefault("PGAPPNAME", CHILD_APP_NAME)
-        try:
-            front.early, front.env = child.Early(command, cwd, env), env
-        except Exception:
-            front.early = None  # the runner says why the command cannot start
+    try:
+        front.early, front.env = child.start_early(command, cwd, env, target.dialect), env
+    except Exception:
+        front.early = None  # the runner says why the command cannot start
     return front
 
 
