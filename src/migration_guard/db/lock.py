@@ -74,10 +74,14 @@ class Lock:
         return cls(urls.dialect_of(engine.url) or "", engine.url.database, connect)
 
     def _one(self, sql: str, *params):
+        found = self._all(sql, params)
+        return found[0] if found else None
+
+    def _all(self, sql: str, params: tuple) -> list:
         cur = self._conn.cursor()
         try:
             cur.execute(sql, params or None)
-            return cur.fetchone() if cur.description is not None else None
+            return list(cur.fetchall()) if cur.description is not None else []
         finally:
             cur.close()
 
@@ -90,30 +94,32 @@ class Lock:
         if self.dialect == "sqlite":
             self._acquire_file(timeout, progress, contended)
         else:
-            first = self._conn is None
+            asked = self._conn is not None  # try_acquire() asked once already, and found it held
             self._open()
-            if not first and contended:  # try_acquire() found it held
-                contended()
-            next_note = 5.0
-            # Waiting inside the server, not polling: the next replica in line gets the lock the moment
-            # it is released, and a waiting replica costs no CPU.
-            while not self._wait(0.0 if first else min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
-                if first and contended:
+            if asked or not self._wait(0.0):
+                self.contended = True
+                if contended:
                     contended()
-                first, self.contended = False, True
-                waited = time.monotonic() - start
-                if waited >= timeout:
-                    holder = self._holder()
-                    self.release()
-                    raise UnreachableError(
-                        f"could not take the migration lock within {timeout:g}s: another migrator "
-                        f"holds it{holder} (raise --lock-timeout, or check for a stuck deploy)"
-                    )
-                if progress and waited >= next_note:
-                    progress(waited, self._holder())
-                    next_note += 10.0
+                self._wait_in_server(start, timeout, progress)
         self._held = True
         self.waited_s = time.monotonic() - start
+
+    def _wait_in_server(self, start: float, timeout: float, progress: Progress | None) -> None:
+        """Waiting inside the server, not polling: the next replica in line gets the lock the moment it
+        is released, and a waiting replica costs no CPU."""
+        next_note = 5.0
+        while not self._wait(min(WAIT_SLICE_S, max(0.0, timeout - (time.monotonic() - start)))):
+            waited = time.monotonic() - start
+            if waited >= timeout:
+                holder = self._holder()
+                self.release()
+                raise UnreachableError(
+                    f"could not take the migration lock within {timeout:g}s: another migrator "
+                    f"holds it{holder} (raise --lock-timeout, or check for a stuck deploy)"
+                )
+            if progress and waited >= next_note:
+                progress(waited, self._holder())
+                next_note += 10.0
 
     def try_acquire(self) -> bool:
         """One try that does not wait; the session stays open, for acquire() to wait on if it failed."""
@@ -208,12 +214,7 @@ class Lock:
         if self._conn is None:
             return None
         try:
-            cur = self._conn.cursor()
-            try:
-                cur.execute(sql, params or None)
-                return list(cur.fetchall())
-            finally:
-                cur.close()
+            return self._all(sql, params)
         except Exception:
             return None
 
