@@ -63,3 +63,34 @@ def test_unreachable_server_is_one_line_without_the_password() -> None:
     message = str(err.value)
     assert "hunter2secret" not in message and "\n" not in message
     assert message.startswith("cannot reach the database at postgresql://u:***@127.0.0.1:1/d")
+
+
+def test_retrying_backs_off_until_the_timeout_and_raises_the_last_error() -> None:
+    from migration_guard.db.target import retrying
+
+    calls: list[float] = []
+    began = time.monotonic()
+
+    def attempt() -> None:
+        calls.append(time.monotonic() - began)
+        raise OSError(f"refused {len(calls)}")
+
+    with pytest.raises(OSError, match="refused 3"):
+        retrying(attempt, timeout=1.0, catch=(OSError,), describe=str)
+    assert len(calls) == 3 and calls[1] >= 0.25 and calls[2] >= 0.75  # 0.25 s, then 0.5 s; the next would pass 1 s
+    assert time.monotonic() - began < 1.5
+
+
+def test_retrying_gives_up_at_once_on_an_error_it_is_told_not_to_wait_for() -> None:
+    from migration_guard.db.target import retrying
+
+    calls = []
+
+    def attempt() -> None:
+        calls.append(1)
+        raise ImportError("no driver")
+
+    with pytest.raises(ImportError):
+        retrying(attempt, timeout=30.0, catch=(Exception,), describe=str,
+                 again=lambda exc: not isinstance(exc, ImportError))
+    assert calls == [1]

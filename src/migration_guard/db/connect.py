@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from migration_guard.db import url as urls
+from migration_guard.db.target import retrying
 from migration_guard.errors import UnreachableError, UsageError
 
 
@@ -43,23 +42,16 @@ def first_line(exc: BaseException) -> str:
 
 def wait_for(engine: Engine, *, timeout: float, on_retry=None) -> None:
     """Connect until it works or `timeout` seconds pass (a database may still be starting in a deploy)."""
-    began = time.monotonic()
-    deadline = began + max(0.0, timeout)
-    delay, next_note = 0.25, 5.0
-    while True:
-        try:
-            with engine.connect():
-                return
-        except (OperationalError, DBAPIError) as exc:
-            if urls.dialect_of(engine.url) == "sqlite" or time.monotonic() + delay > deadline:
-                raise UnreachableError(
-                    f"cannot reach the database at {urls.mask(engine.url)}: "
-                    f"{urls.mask_text(first_line(exc))}"
-                ) from None
-            # A database still starting is normal in a deploy; say so only when the wait gets long.
-            waited = time.monotonic() - began
-            if on_retry and waited >= next_note:
-                on_retry(f"{first_line(exc)} (waited {waited:.0f}s of {timeout:g}s)")
-                next_note += 10.0
-            time.sleep(delay)
-            delay = min(delay * 2, 3.0)
+    def attempt() -> None:
+        with engine.connect():
+            return
+
+    sqlite = urls.dialect_of(engine.url) == "sqlite"
+    try:
+        # A database still starting is normal in a deploy; say so only when the wait gets long.
+        retrying(attempt, timeout=max(0.0, timeout), catch=(OperationalError, DBAPIError), describe=first_line,
+                 on_retry=on_retry, again=lambda exc: not sqlite)
+    except (OperationalError, DBAPIError) as exc:
+        raise UnreachableError(
+            f"cannot reach the database at {urls.mask(engine.url)}: {urls.mask_text(first_line(exc))}"
+        ) from None

@@ -95,26 +95,42 @@ def read(raw: str) -> Target | None:
 def connect(target: Target, *, timeout: float, app_name: str, on_retry=None):
     """A DBAPI connection in autocommit, retried until `timeout` seconds pass (a database may still be
     starting in a deploy); UnreachableError with the driver's one line after that."""
+    try:
+        # Each driver has its own OperationalError; a missing driver is no reason to wait.
+        return retrying(lambda: _open(target, min(max(timeout, 1.0), 10.0), app_name), timeout=timeout,
+                        catch=(Exception,), describe=_first_line, on_retry=on_retry,
+                        again=lambda exc: not isinstance(exc, ImportError))
+    except ImportError:
+        raise
+    except Exception as exc:
+        from migration_guard.report.secrets import mask_secrets
+
+        why = mask_secrets(_first_line(exc), [target.password] if target.password else [])
+        raise UnreachableError(f"cannot reach the database at {target.masked}: {why}") from None
+
+
+def retrying(attempt, *, timeout: float, catch: tuple, describe, on_retry=None, again=lambda exc: True):
+    """attempt() until it works or `timeout` seconds pass (a database may still be starting in a deploy),
+    backing off from 0.25 s to 3 s; the last error is raised. `on_retry` hears of a long wait every 10 s
+    after the first 5; an error `again` rejects is raised at once."""
     began = time.monotonic()
     delay, next_note = 0.25, 5.0
     while True:
         try:
-            return _open(target, min(max(timeout, 1.0), 10.0), app_name)
-        except ImportError:
-            raise
-        except Exception as exc:  # each driver has its own OperationalError
-            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            return attempt()
+        except catch as exc:
             waited = time.monotonic() - began
-            if waited + delay > timeout:
-                from migration_guard.report.secrets import mask_secrets
-
-                raise UnreachableError(f"cannot reach the database at {target.masked}: "
-                                       f"{mask_secrets(why, [target.password] if target.password else [])}") from None
+            if not again(exc) or waited + delay > timeout:
+                raise
             if on_retry and waited >= next_note:
-                on_retry(f"{why} (waited {waited:.0f}s of {timeout:g}s)")
+                on_retry(f"{describe(exc)} (waited {waited:.0f}s of {timeout:g}s)")
                 next_note += 10.0
             time.sleep(delay)
             delay = min(delay * 2, 3.0)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _open(target: Target, timeout: float, app_name: str):
