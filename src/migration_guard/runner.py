@@ -8,6 +8,7 @@ same object) stops the run rather than loop.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -52,7 +53,6 @@ class Runner:
         self._front = front  # runtime/front.py: the lock asked for before the CLI was imported
         self.early = None  # check: the reads started before the lock (preflight/early.py)
         self._quick = early  # check: a print the CLI started before this runner existed (early.quick)
-        self._graph = None
         self._opened: list | None = None  # the pending revisions, when the early command's gate opened at once
         self._current: str | None = None  # heads, when nothing was pending but the command ran anyway
         self.run_id = f"run-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}"
@@ -90,8 +90,8 @@ class Runner:
                     self._spawn_early()
                 if self._nothing_to_do(lock):
                     return self.report
-                self._start_early()
-                dialect = self._lean[0].dialect
+                self._start_early(lock)
+                dialect = self._plain.dialect
             if self._opened is None:
                 engine = self.engine
                 dialect = urls.dialect_of(engine.url)
@@ -220,10 +220,11 @@ class Runner:
         else:
             lock = Lock.on(target, connect_timeout=self.settings.connect_timeout,
                            on_retry=self._waiting_for_database)
-        self._lean = (target, files)
+        self._plain = target  # the URL read without SQLAlchemy
+        self._version_table, self._scripts = files
         return lock
 
-    def _start_early(self) -> None:
+    def _start_early(self, lock: Lock) -> None:
         """The command, started now, while the guard still imports what it needs and reads the state
         (runtime/child.py, Early): on a short migration, starting Python and the tool is most of the
         time. Its gate opens at once when the lock's own reading already shows there is nothing to
@@ -234,11 +235,11 @@ class Runner:
             return
         from migration_guard.runtime import at_head
 
-        target, graph, state = self._lean[0], self._read_graph(), self._state
+        graph, state = self._graph, self._state
         if graph is None:
             return
-        planless = state.clear and (target.dialect != "postgresql" or not self.settings.preflight
-                                    or at_head.empty(self._lock, self._lean[1][0]))
+        planless = state.clear and (self._plain.dialect != "postgresql" or not self.settings.preflight
+                                    or at_head.empty(lock, self._version_table))
         pending = graph.pending(state.versions) if planless and state.versions is not None else None
         if pending:
             self._early.open(None)
@@ -250,26 +251,24 @@ class Runner:
         files now rather than while it holds the lock, where every replica behind it would wait too."""
         with contextlib.suppress(OSError):
             os.nice(10)
-        self._read_graph()
+        _ = self._graph
 
-    def _read_graph(self):
-        if self._graph is None:
-            from migration_guard.frameworks import revision_files
+    @functools.cached_property
+    def _graph(self):
+        """The revisions, read from the files once: while waiting, or while the early command starts."""
+        from migration_guard.frameworks import revision_files
 
-            self._graph = revision_files.graph(self._lean[1][1]) or False
-        return self._graph or None
+        return revision_files.graph(self._scripts)
 
     def _spawn_early(self) -> None:
         if self._early is None:
-            self._early = child.start_early(self.argv, self.cwd, self.env, self._lean[0].dialect)
+            self._early = child.start_early(self.argv, self.cwd, self.env, self._plain.dialect)
 
     def _nothing_to_do(self, lock: Lock) -> bool:
         from migration_guard.runtime import at_head
 
-        target, (table, _) = self._lean
-        self._state, self._lock = at_head.read(lock, target, table), lock
-        # Read after the command started early (the files are read while it starts), or while waiting.
-        graph = self._read_graph()
+        self._state = at_head.read(lock, self._plain, self._version_table)
+        graph = self._graph  # read while the early command starts, or already while waiting
         if graph is None or not self._state.at_head(graph.heads):
             return False
         self.lock = lock
