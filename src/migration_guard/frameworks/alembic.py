@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 GLOBAL_VALUE_OPTS = {"-c", "--config", "-n", "--name", "-x"}
 UPGRADE_VALUE_OPTS = {"--tag"}
 _RUNNING = re.compile(r"^-- Running upgrade (?P<src>.*?) -> (?P<dst>[^,\s]+(?:, [^,\s]+)*)", re.M)
-_VERSION_TABLE = re.compile(r"""version_table\s*=\s*['"]([^'"]+)['"]""")
 
 
 class AlembicProject(Framework):
@@ -76,12 +75,14 @@ class AlembicProject(Framework):
         return url
 
     def version_table(self) -> str:
+        from migration_guard.frameworks.revision_files import named_version_table
+
         env_py = Path(self.script().dir) / "env.py"
         try:
-            found = _VERSION_TABLE.search(env_py.read_text(encoding="utf-8", errors="replace"))
+            found = named_version_table(env_py.read_text(encoding="utf-8", errors="replace"))
         except OSError:
             found = None
-        return found.group(1) if found else "alembic_version"
+        return found or "alembic_version"
 
     def prepare(self) -> None:
         """Load every revision file now, while another replica may hold the lock, so that once this

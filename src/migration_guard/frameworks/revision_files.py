@@ -51,10 +51,16 @@ def version_table(folder: Path) -> str | None:
         return None
     if "version_table_schema" in env_py:
         return None
-    found = _VERSION_TABLE.search(env_py)
+    found = named_version_table(env_py)
     if found:
-        return found.group(1)
+        return found
     return None if "version_table" in env_py else "alembic_version"
+
+
+def named_version_table(env_py: str) -> str | None:
+    """The version table an env.py names with a string literal (`version_table="..."`), if it does."""
+    found = _VERSION_TABLE.search(env_py)
+    return found.group(1) if found else None
 
 
 class Graph:
