@@ -9,11 +9,6 @@ from pathlib import Path
 
 from migration_guard.errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 
 @dataclass
 class Settings:
@@ -63,6 +58,10 @@ def _pyproject(cwd: Path) -> dict:
     path = cwd / "pyproject.toml"
     if not path.is_file():
         return {}
+    if sys.version_info >= (3, 11):  # imported here: most deploys have no settings in a pyproject.toml
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

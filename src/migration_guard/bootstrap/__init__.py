@@ -4,7 +4,8 @@ The guard puts this folder first on the child's PYTHONPATH. It must import nothi
 migration_guard or third-party packages at start-up: the child may run in another virtualenv.
 """
 
-from pathlib import Path
+import os
 
-DIR = Path(__file__).resolve().parent
+# A string, not a Path: the guard imports this on its way to starting the command (runtime/front.py).
+DIR = os.path.dirname(os.path.realpath(__file__))
 EVENT_PREFIX = "\x1emigration-guard:"

@@ -11,6 +11,7 @@ it to SQLAlchemy's own parser, on the full path.
 from __future__ import annotations
 
 import re
+import sys
 import time
 from urllib.parse import parse_qsl, unquote
 
@@ -133,6 +134,27 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def _import_psycopg2():
+    """psycopg2, without Python's `ssl` when nothing has imported it yet.
+
+    psycopg2 imports `ssl` only so that OpenSSL's thread-locking callbacks are Python's before libpq
+    sets its own (psycopgmodule.c, libcrypto_threads_init); without it, libpq locks for itself, the
+    way psycopg2 documents for a Python built without ssl. OpenSSL 1.1 and later need no callbacks at
+    all, and the binary wheel carries its own libssl. `ssl` is half of psycopg2's import time, paid by
+    every replica of a deploy on its way to the lock. Once psycopg2 is in, `ssl` imports as usual."""
+    if "psycopg2" in sys.modules or "ssl" in sys.modules:
+        import psycopg2
+
+        return psycopg2
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    try:
+        import psycopg2
+    finally:
+        if sys.modules.get("ssl", 0) is None:
+            del sys.modules["ssl"]
+    return psycopg2
+
+
 def _open(target: Target, timeout: float, app_name: str):
     if target.dialect == "postgresql":
         args = {k: v for k, v in {"host": target.host, "port": target.port, "user": target.user,
@@ -140,7 +162,7 @@ def _open(target: Target, timeout: float, app_name: str):
         args.update(target.query)
         args.update(connect_timeout=max(1, int(timeout)), application_name=app_name)
         try:
-            import psycopg2
+            psycopg2 = _import_psycopg2()
         except ImportError:
             import psycopg
 

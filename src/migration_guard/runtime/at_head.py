@@ -12,7 +12,6 @@ first attempt) nothing in the database that a prediction could find in the way. 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -86,6 +85,8 @@ def empty(lock: Lock, version_table: str) -> bool:
 
 
 def _sqlite(target: Target, version_table: str) -> State:
+    import sqlite3
+
     path = Path(target.database or "").resolve()
     if not path.is_file():
         return State(set(), True)

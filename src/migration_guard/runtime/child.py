@@ -7,7 +7,6 @@ they happened; the bootstrap's event lines ride in the same stream and are taken
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -16,13 +15,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
 from migration_guard.bootstrap import DIR as BOOTSTRAP_DIR
 from migration_guard.bootstrap import EVENT_PREFIX
 from migration_guard.db.lock import CHILD_APP_NAME
-from migration_guard.db.url import mask_text
 from migration_guard.errors import UsageError
+
+TYPE_CHECKING = False  # typing's own, without importing typing on the way to starting the command
+if TYPE_CHECKING:
+    from pathlib import Path
 
 KEEP_BYTES = 8 * 1024 * 1024  # the classifier reads the tail; a runaway log must not fill memory
 MAX_LINE = 64 * 1024
@@ -45,7 +46,7 @@ def child_env(env: dict, plan_file: str | None) -> dict:
     out = dict(env)
     out["MIGRATION_GUARD_CHILD"] = "1"
     out["PYTHONUNBUFFERED"] = "1"
-    out["PYTHONPATH"] = os.pathsep.join(p for p in (str(BOOTSTRAP_DIR), env.get("PYTHONPATH", "")) if p)
+    out["PYTHONPATH"] = os.pathsep.join(p for p in (BOOTSTRAP_DIR, env.get("PYTHONPATH", "")) if p)
     if plan_file:
         out["MIGRATION_GUARD_PLAN_FILE"] = plan_file
     else:
@@ -129,7 +130,7 @@ def can_start_early(argv: list[str], cwd: Path, env: dict) -> bool:
     if not path:
         return False
     try:
-        with open(Path(cwd) / path if not os.path.isabs(path) else path, "rb") as fh:
+        with open(os.path.join(cwd, path), "rb") as fh:  # an absolute path stays itself
             first = fh.readline(256)
     except OSError:
         return False
@@ -154,6 +155,7 @@ def run(argv: list[str], cwd: Path, env: dict, plan: dict | None, secrets: list[
     echo = echo or sys.stdout
     plan_file = None
     if plan and plan.get("skip"):
+        import json
         import tempfile
 
         fd, plan_file = tempfile.mkstemp(prefix="migration-guard-plan-", suffix=".json")
@@ -186,6 +188,10 @@ def _die_with_parent() -> None:
 
 
 def _pump(proc, secrets, on_event, echo) -> tuple[deque, list[dict]]:
+    import json
+
+    from migration_guard.db.url import mask_text  # not on the way to starting the command (typing)
+
     kept: deque[str] = deque()
     size = 0
     events: list[dict] = []
