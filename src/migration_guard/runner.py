@@ -7,7 +7,6 @@ same object) stops the run rather than loop.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
@@ -23,13 +22,15 @@ from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessi
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
 from migration_guard.report.model import Attempt, Report
-from migration_guard.runtime import child
 from migration_guard.runtime.progress import Progress
 
 # Diagnosis, planning, recovery and prediction are imported where they are used: a run that
 # succeeds (the common case) never needs them, and every deploy pays for what the guard imports.
+# runtime/child.py too (subprocess, threading): a replica that waited and found nothing to do never
+# starts the command.
 if TYPE_CHECKING:
     from migration_guard.diagnose.failure import Failure
+    from migration_guard.runtime import child
     from migration_guard.settings import Settings
 
 SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN", "GH_TOKEN", "DATABASE_PASSWORD")
@@ -85,11 +86,15 @@ class Runner:
             front = self._adopt_front(self._raw)
             lock = self._lean_lock(framework, self._raw, front)
             if lock is not None:
-                self._acquire(lock, self._while_waiting)
+                self._acquire(lock, self._while_waiting, share_while_waiting=True)
                 if not lock.contended:  # the first migrator of a deploy: most likely there is work
                     self._spawn_early()
                 if self._nothing_to_do(lock):
                     return self.report
+                if lock.shared:  # waited beside other replicas, and there is work: the lock for itself
+                    self._acquire(lock, exclusive=True)
+                    if self._nothing_to_do(lock):  # another one got there first, and did it
+                        return self.report
                 self._start_early(lock)
                 dialect = self._plain.dialect
             if self._opened is None:
@@ -177,10 +182,16 @@ class Runner:
     def _waiting_for_database(self, why: str) -> None:
         self.progress.say(f"waiting for the database: {urls.mask_text(why, self.secrets)}")
 
-    def _acquire(self, lock: Lock, contended=None) -> None:
+    def _acquire(self, lock: Lock, contended=None, share_while_waiting: bool = False, exclusive: bool = False) -> None:
         self.phase = "waiting for the migration lock"
-        lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(
-            f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)"), contended)
+
+        def progress(waited, holder):
+            self.progress.say(f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)")
+
+        if exclusive:
+            lock.exclusive(max(0.0, self.settings.lock_timeout - lock.waited_s), progress)
+        else:
+            lock.acquire(self.settings.lock_timeout, progress, contended, share_while_waiting)
         self.report.lock_wait_s = round(lock.waited_s, 3)
         if lock.waited_s >= 0.5:
             self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the state again")
@@ -249,8 +260,9 @@ class Runner:
         """Another replica migrates: this one will most likely find nothing to do. It yields the CPU to
         that one (whose command shares the machine's cores in a crowded deploy) and reads the revision
         files now rather than while it holds the lock, where every replica behind it would wait too."""
-        with contextlib.suppress(OSError):
-            os.nice(10)
+        from migration_guard.runtime.front import yield_cpu
+
+        yield_cpu()
         _ = self._graph
 
     @functools.cached_property
@@ -261,7 +273,12 @@ class Runner:
         return revision_files.graph(self._scripts)
 
     def _spawn_early(self) -> None:
+        from migration_guard.runtime.front import reclaim_cpu
+
+        reclaim_cpu()  # a replica that waited migrates after all: its command is not to inherit the low priority
         if self._early is None:
+            from migration_guard.runtime import child
+
             self._early = child.start_early(self.argv, self.cwd, self.env, self._plain.dialect)
 
     def _nothing_to_do(self, lock: Lock) -> bool:
@@ -315,12 +332,17 @@ class Runner:
             pending = ahead.plan(self, framework, self.engine, dialect, pending or [], child_plan, acted_on)
             if pending is None:
                 return
+        from migration_guard.runtime.front import reclaim_cpu
+
+        reclaim_cpu()  # a replica that waited migrates after all, at its old priority where it may
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
             self.phase = f"attempt {number} ran the command"
             early, self._early = self._early, None
             if early is not None and not early.opened:
                 faults.point("at-gate")  # the command waits at its gate (tests/faults/test_gate.py)
+            from migration_guard.runtime import child
+
             result = child.run(self.argv, self.cwd, self.env, child_plan, self.secrets, self._event,
                                grace=self.settings.stop_grace, early=early)
             attempt = Attempt(number, result.exit_code, round(result.duration_s, 3),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,15 +46,68 @@ def test_takes_the_lock_and_starts_the_command_at_its_gate(tmp_path: Path, pg_ur
 
 def test_a_held_lock_is_waited_for_at_low_priority(tmp_path: Path, pg_url: str) -> None:
     holder = create_engine(pg_url, poolclass=NullPool)
+    before = os.getpriority(os.PRIO_PROCESS, 0)
     with holder.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_LOCK_KEY})
         found = front._try(["run", "--", *SLEEPER], {"MIGRATION_GUARD_DATABASE_URL": pg_url}, tmp_path)
         try:
             assert found is not None and found.lock.contended and not found.lock.held()
             assert found.early is None  # a replica that waits starts nothing
+            assert os.getpriority(os.PRIO_PROCESS, 0) == 19
         finally:
             found.discard()
+            front.reclaim_cpu()
     holder.dispose()
+    assert os.getpriority(os.PRIO_PROCESS, 0) == (before if os.geteuid() == 0 else 19)
+
+
+# A guard's first steps in a process of its own, against a server that is not there: the priority it
+# ends with shows whether it yielded before it tried to connect.
+TRY_FRONT = '''
+import os, sys
+from migration_guard.runtime import front
+try:
+    front._try(["run", "--", "true"], {**os.environ, "DATABASE_URL": sys.argv[1]}, sys.argv[2])
+except Exception:
+    pass
+print(os.getpriority(os.PRIO_PROCESS, 0))
+'''
+HOLD_HINT = '''
+import os, sys, time
+from migration_guard.runtime import front
+print(front._first_here(sys.argv[1], dict(os.environ)), flush=True)
+time.sleep(60)
+'''
+
+
+def _priority_after_front(url: str, env: dict) -> int:
+    done = subprocess.run([sys.executable, "-c", TRY_FRONT, url, env["TMPDIR"]], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+def test_a_second_guard_on_this_machine_yields_before_it_connects(tmp_path: Path) -> None:
+    """Replicas on one machine: the first to start keeps its priority; one that starts while it runs
+    yields at once, before its driver is imported (the server here does not even answer). The file that
+    tells them apart is chosen by where the database is, not by its password."""
+    url = "postgresql://app:s3cret-pw@127.0.0.1:9/shop"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    assert _priority_after_front(url, env) == os.getpriority(os.PRIO_PROCESS, 0)
+    first = subprocess.Popen([sys.executable, "-c", HOLD_HINT, url], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "True"
+        assert _priority_after_front(url, env) == 19
+        assert _priority_after_front(url.replace("s3cret-pw", "other"), env) == 19  # same database
+        other = next(url.replace("/shop", f"/shop{n}") for n in range(100)
+                     if front.hint_path(url.replace("/shop", f"/shop{n}"), env) != front.hint_path(url, env))
+        assert _priority_after_front(other, env) != 19  # another database
+        made = {os.path.basename(front.hint_path(u, env)) for u in (url, other)}
+        assert {p.name for p in tmp_path.iterdir()} == made  # and none for the other password
+    finally:
+        first.kill()
+        first.wait()
+    assert _priority_after_front(url, env) != 19  # the first one has gone: the next is first again
 
 
 @pytest.mark.parametrize("argv", [

@@ -120,3 +120,39 @@ def test_lock_timeout_exits_3_with_a_clear_line(tmp_path, pg_url):
     assert "Traceback" not in proc.stderr
     assert not rows(pg_url, "SELECT 1 FROM pg_tables WHERE tablename = 'accounts'")
     execute(pg_url, "SELECT 1")
+
+
+def test_replicas_that_waited_side_by_side_and_find_work_migrate_once(tmp_path, pg_url):
+    """Waiting replicas share the lock while they wait, so that they can all see "nothing to do" at
+    once. Here the one that held it let go without migrating: each waiter finds work, asks for the
+    lock for itself, and only the first to get it migrates; the others then find the database at head."""
+    project = alembic_project(tmp_path / "app", SLOW)
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from migration_guard.db.lock import PG_LOCK_KEY
+
+    engine = create_engine(pg_url, poolclass=NullPool)
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_LOCK_KEY})
+        argv = [sys.executable, "-m", "migration_guard", "run", "--no-github", "--", tool("alembic"), "upgrade",
+                "head"]
+        procs = [subprocess.Popen(argv, cwd=project, env=clean_env({"DATABASE_URL": pg_url}), text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            waiting = rows(pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                   "AND NOT granted AND mode = 'ShareLock'")[0][0]
+            if waiting == 3:
+                break
+            time.sleep(0.1)
+        assert waiting == 3, "the replicas did not all wait for a shared hold"
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+    engine.dispose()
+    results = [(p.wait(timeout=300), p.stdout.read()) for p in procs]
+
+    assert [code for code, _ in results] == [0, 0, 0], "\n".join(out for _, out in results)
+    assert version(pg_url) == {"s2"}
+    assert rows(pg_url, "SELECT note, count(*) FROM deploy_log GROUP BY note ORDER BY note") == [
+        ("s1 ran", 1), ("s2 ran", 1)]
+    assert sum("nothing to do" in out for _, out in results) == 2

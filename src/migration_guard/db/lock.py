@@ -12,13 +12,14 @@ import contextlib
 import os
 import time
 import zlib
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from migration_guard.errors import UnreachableError, UsageError
 
+TYPE_CHECKING = False  # typing's own: this module is on the way to the lock (runtime/front.py), typing is not
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from sqlalchemy.engine import Engine
 
     from migration_guard.db.target import Target
@@ -29,7 +30,6 @@ PG_LOCK_KEY = zlib.crc32(b"migration-guard") * 4096 + 7
 # Python runs a signal handler only once the driver's call returns).
 WAIT_SLICE_S = 0.5
 
-Progress = Callable[[float, str], None]
 
 
 class Lock:
@@ -44,6 +44,7 @@ class Lock:
         self._connect = connect
         self.waited_s = 0.0
         self.contended = False  # another migrator held it when this one asked
+        self.shared = False  # held shared, as a replica that waited holds it (acquire's share_while_waiting)
         self._held = False
         self._conn: Any = None
         self._file = None
@@ -85,9 +86,14 @@ class Lock:
         finally:
             cur.close()
 
-    def acquire(self, timeout: float, progress: Progress | None = None,
-                contended: Callable[[], None] | None = None) -> None:
-        """`contended` runs once, when another migrator holds the lock: work to do while waiting."""
+    def acquire(self, timeout: float, progress: Callable[[float, str], None] | None = None,
+                contended: Callable[[], None] | None = None, share_while_waiting: bool = False) -> None:
+        """`contended` runs once, when another migrator holds the lock: work to do while waiting.
+
+        `share_while_waiting` (PostgreSQL): a replica that finds the lock held waits for a shared hold
+        of it instead, which no migrator holds beside it. When the migrator lets go, every replica
+        waiting so is let in at once, to see the database at head side by side, instead of one after
+        another; one that finds work asks for the lock itself (exclusive())."""
         if self._held:  # taken by try_acquire()
             return
         start = time.monotonic()
@@ -100,11 +106,26 @@ class Lock:
                 self.contended = True
                 if contended:
                     contended()
+                self.shared = share_while_waiting and self.dialect == "postgresql"
                 self._wait_in_server(start, timeout, progress)
         self._held = True
         self.waited_s = time.monotonic() - start
 
-    def _wait_in_server(self, start: float, timeout: float, progress: Progress | None) -> None:
+    def exclusive(self, timeout: float, progress: Callable[[float, str], None] | None = None) -> None:
+        """From a shared hold to the lock itself. Two shared holders that both asked to upgrade in
+        place would wait on each other, so the shared hold is let go first and the lock asked for
+        anew: whoever gets it first migrates, and the state must be read again after."""
+        if not self.shared:
+            return
+        self._one("SELECT pg_advisory_unlock_shared(%s)", PG_LOCK_KEY)
+        self.shared = self._held = False
+        start = time.monotonic()
+        if not self._wait(0.0):
+            self._wait_in_server(start, timeout, progress)
+        self._held = True
+        self.waited_s += time.monotonic() - start
+
+    def _wait_in_server(self, start: float, timeout: float, progress: Callable[[float, str], None] | None) -> None:
         """Waiting inside the server, not polling: the next replica in line gets the lock the moment it
         is released, and a waiting replica costs no CPU."""
         next_note = 5.0
@@ -142,13 +163,14 @@ class Lock:
     def _wait(self, seconds: float) -> bool:
         if self.dialect == "mysql":
             return self._one("SELECT GET_LOCK(%s, %s)", self.name, round(seconds, 3))[0] == 1
-        if self._one("SELECT pg_try_advisory_lock(%s)", PG_LOCK_KEY)[0]:
+        how = "_shared" if self.shared else ""
+        if self._one(f"SELECT pg_try_advisory_lock{how}(%s)", PG_LOCK_KEY)[0]:
             return True
         if seconds <= 0:
             return False
         try:
             self._one(f"SET lock_timeout = {max(1, int(seconds * 1000))}")
-            self._one("SELECT pg_advisory_lock(%s)", PG_LOCK_KEY)
+            self._one(f"SELECT pg_advisory_lock{how}(%s)", PG_LOCK_KEY)
             return True
         except Exception as exc:
             if _sqlstate(exc) != "55P03":  # lock_not_available: the slice ended; anything else is real
@@ -166,21 +188,21 @@ class Lock:
                     "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
                     "AND l.granted AND l.database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database()) AND l.pid <> pg_backend_pid() LIMIT 1")
+                    "WHERE datname = current_database()) AND l.pid <> pg_backend_pid() "
+                    "ORDER BY l.mode = 'ExclusiveLock' DESC LIMIT 1")
                 return f" (pid {row[0]}, {row[1] or 'unknown application'})" if row else ""
             row = self._one("SELECT IS_USED_LOCK(%s)", self.name)
             return f" (connection {row[0]})" if row and row[0] else ""
         except Exception:
             return ""
 
-    def _acquire_file(self, timeout: float, progress: Progress | None, contended=None) -> None:
+    def _acquire_file(self, timeout: float, progress: Callable[[float, str], None] | None, contended=None) -> None:
         from filelock import FileLock, Timeout
 
         database = self.database or ""
         if not database or database == ":memory:":
             raise UsageError("an in-memory SQLite database cannot be locked across processes; use a file")
-        path = Path(database).resolve()
-        self.name = str(path) + ".migration-guard.lock"
+        self.name = os.path.realpath(database) + ".migration-guard.lock"
         lock = FileLock(self.name)
         start = time.monotonic()
         next_note = 5.0
@@ -238,7 +260,7 @@ class Lock:
         if self._conn is not None:
             try:
                 if self.dialect == "postgresql":
-                    self._one("SELECT pg_advisory_unlock(%s)", PG_LOCK_KEY)
+                    self._one(f"SELECT pg_advisory_unlock{'_shared' if self.shared else ''}(%s)", PG_LOCK_KEY)
                 elif self.dialect == "mysql" and self.name:
                     self._one("SELECT RELEASE_LOCK(%s)", self.name)
             except Exception:
@@ -247,6 +269,7 @@ class Lock:
                 with contextlib.suppress(Exception):
                     self._conn.close()
                 self._conn = None
+        self.shared = False
         if self._file is not None:
             self._file.release()
             self._file = None

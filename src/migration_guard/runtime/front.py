@@ -5,8 +5,9 @@ cores: whoever asks for the lock first migrates, and the others only wait. So th
 before anything else is imported (the CLI, the runner, the reports): a plain driver connection and
 one non-blocking try. The one that gets the lock starts its command at once, held at its gate
 (runtime/child.py, Early), so the command's own start-up overlaps the guard's. One that does not get
-it will most likely find nothing to do: it yields the CPU (nice 10) to the one that migrates before
-it imports the rest.
+it will most likely find nothing to do: it yields the CPU (nice 19) to the one that migrates before
+it imports the rest. Replicas on one machine tell each other apart even sooner, before the driver is
+imported (_first_here).
 
 Only a plain case is tried: `run` with the URL in `--database-url`, MIGRATION_GUARD_DATABASE_URL or
 DATABASE_URL (and no pyproject.toml settings that could name another), not a dry run. The runner
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 
-from migration_guard.db.lock import Lock
-from migration_guard.db.target import Target, read
+TYPE_CHECKING = False  # typing's own; this module must not import what it does not use (module doc)
+if TYPE_CHECKING:
+    from migration_guard.db.lock import Lock
+    from migration_guard.db.target import Target
 
 
 class Front:
@@ -42,11 +44,11 @@ class Front:
 _taken: Front | None = None
 
 
-def start(argv: list[str], env: dict, cwd: Path | None = None) -> None:
+def start(argv: list[str], env: dict, cwd: str | None = None) -> None:
     """Try the lock for `run` (see the module's words); never raises, never prints."""
     global _taken
     with contextlib.suppress(Exception):
-        _taken = _try(argv, dict(env), cwd or Path.cwd())
+        _taken = _try(argv, dict(env), cwd or os.getcwd())
 
 
 def take() -> Front | None:
@@ -55,7 +57,7 @@ def take() -> Front | None:
     return found
 
 
-def _try(argv: list[str], env: dict, cwd: Path) -> Front | None:
+def _try(argv: list[str], env: dict, cwd: str) -> Front | None:
     if not argv or argv[0] != "run" or "--" not in argv:
         return None
     cut = argv.index("--")
@@ -66,19 +68,25 @@ def _try(argv: list[str], env: dict, cwd: Path) -> Front | None:
         return None
     raw = _flag(options, "--database-url") or env.get("MIGRATION_GUARD_DATABASE_URL") or None
     if raw is None:
-        pyproject = cwd / "pyproject.toml"
-        if pyproject.is_file() and "migration-guard" in pyproject.read_text(encoding="utf-8", errors="replace"):
+        if "migration-guard" in _text(os.path.join(cwd, "pyproject.toml")):
             return None  # its settings may name the URL: the full rules decide
         raw = env.get("DATABASE_URL")
-    target = read(raw or "")
+    if not raw:
+        return None
+    if not _first_here(raw, env):
+        yield_cpu()
+    from migration_guard.db.lock import Lock
+    from migration_guard.db.target import read
+
+    target = read(raw)
     if target is None or target.dialect == "sqlite":
         return None  # SQLite's lock is a file beside the database: nothing to gain from this
     lock = Lock.on(target, connect_timeout=0.1)  # one connection attempt: the runner waits for a slow server
     front = Front(raw, target, lock)
     if not lock.try_acquire():
-        with contextlib.suppress(OSError):
-            os.nice(10)
+        yield_cpu()
         return front
+    reclaim_cpu()  # it yielded to an earlier replica here (_first_here), yet the lock is its own
     from migration_guard.runtime import child
 
     try:
@@ -86,6 +94,81 @@ def _try(argv: list[str], env: dict, cwd: Path) -> Front | None:
     except Exception:
         front.early = None  # the runner says why the command cannot start
     return front
+
+
+_priority: int | None = None  # the priority this process had before it yielded
+
+
+def yield_cpu() -> None:
+    """A replica that waits gives the cores to the one that migrates: the lowest priority (nice 19),
+    since a crowd of waiters at a middle one would still outweigh the migrator together."""
+    global _priority
+    with contextlib.suppress(OSError, AttributeError):
+        now = os.getpriority(os.PRIO_PROCESS, 0)
+        _priority = now if _priority is None else _priority
+        os.setpriority(os.PRIO_PROCESS, 0, max(now, 19))
+
+
+def reclaim_cpu() -> None:
+    """A replica that waited and then finds work migrates at its old priority again where it may (root,
+    as in most containers, or a RLIMIT_NICE that allows it); elsewhere it stays low, which costs only
+    when something else on its machine wants the cores."""
+    global _priority
+    if _priority is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, 0, _priority)
+            _priority = None
+
+
+_hint: int | None = None  # the file lock _first_here holds, until the process ends
+
+
+def _first_here(raw: str, env: dict) -> bool:
+    """Is this the first guard on this machine to run for this database?
+
+    Replicas started together on one machine share its cores, and all but the first will most likely
+    only wait. A file lock in the temporary folder tells them apart before each has imported the driver
+    and connected, which is most of a replica's start: the others yield the CPU at once. Only a hint:
+    the database's own lock decides who migrates, and a replica on another machine never sees the file.
+    A file that cannot be opened makes no one yield."""
+    global _hint
+    import fcntl
+
+    if _hint is not None:  # an earlier try in this process (tests): let go of it first
+        os.close(_hint)
+        _hint = None
+    try:
+        fd = os.open(hint_path(raw, env), os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _hint = fd
+    return True
+
+
+HINT_FILES = 32
+
+
+def hint_path(raw: str, env: dict) -> str:
+    """One of a few files, chosen by where the database is (what follows the URL's `@`: never the
+    password): the temporary folder does not fill with a file per database, and two databases that
+    share a file only make a replica of one yield to a guard of the other."""
+    import zlib
+
+    where = raw.rpartition("@")[2].encode("utf-8", "replace")
+    return os.path.join(env.get("TMPDIR") or "/tmp", f"migration-guard-{zlib.crc32(where) % HINT_FILES:02d}.lock")
+
+
+def _text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""
 
 
 def _flag(options: list[str], name: str) -> str | None:
