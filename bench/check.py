@@ -61,6 +61,8 @@ from sqlalchemy.engine import make_url
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 sys.path.insert(0, str(BENCH))
+from overhead import guard_program  # noqa: E402
+
 from catalog import DEFAULT_URL, build_script, load_schema, throwaway_database  # noqa: E402
 
 sys.path.insert(0, str(BENCH.parent))  # tests.support.projects: the project builder the tests use
@@ -163,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                                              if p)}
         report = project / "check.json"
         bare = [str(bin_dir / "alembic"), "upgrade", "head", "--sql"]
-        check = [sys.executable, "-m", "migration_guard", "check", "--report-json", str(report), "--",
-                 str(bin_dir / "alembic"), "upgrade", "head"]
+        check = [*guard_program(), "check", "--report-json", str(report), "--", str(bin_dir / "alembic"), "upgrade",
+                 "head"]
 
         bare_s, check_s = [], []
         for _ in range(args.runs):

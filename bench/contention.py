@@ -35,15 +35,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import DEFAULT_URL, Server, alembic_program, child_env, compile_guard, project_dir
+from overhead import DEFAULT_URL, Server, alembic_program, child_env, compile_guard, guard_program, project_dir
 
 TARGET = 1.5
 
 
 def deploy(project: Path, database_url: str, replicas: int) -> tuple[float, list[float]]:
     """Wall time of `replicas` guarded runs started together, and each one's exit time."""
-    argv = [sys.executable, "-m", "migration_guard", "run", "--no-github", "--", alembic_program(), "upgrade",
-            "head"]
+    argv = [*guard_program(), "run", "--no-github", "--", alembic_program(), "upgrade", "head"]
     began = time.perf_counter()
     procs = [subprocess.Popen(argv, cwd=project, env=child_env(database_url), stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(replicas)]

@@ -195,6 +195,14 @@ def compile_guard() -> None:
     compileall.compile_dir(ROOT / "src", quiet=1)
 
 
+def guard_program() -> list[str]:
+    """The guard as a deploy runs it: its console script, as the baseline runs alembic's. `python -m`
+    would add runpy's start to the guard's side only. The checkout's code is what runs either way: the
+    script imports migration_guard, which child_env's PYTHONPATH finds first."""
+    beside = Path(sys.executable).parent / "migration-guard"
+    return [str(beside)] if beside.is_file() else [sys.executable, "-m", "migration_guard"]
+
+
 def alembic_program() -> str:
     beside = Path(sys.executable).parent / "alembic"
     found = str(beside) if beside.is_file() else shutil.which("alembic")
@@ -253,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
     alembic = alembic_program()
     bare_cmd = [alembic, "upgrade", "head"]
-    guard_cmd = [sys.executable, "-m", "migration_guard", "run", "--no-github", "--", *bare_cmd]
+    guard_cmd = [*guard_program(), "run", "--no-github", "--", *bare_cmd]
     load_before = os.getloadavg()[0]  # other work on the machine skews both sides, and not always alike
     server = Server(args.database_url)
     results: list[tuple[str, str, Sample, Sample]] = []
