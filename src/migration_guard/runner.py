@@ -22,6 +22,7 @@ from migration_guard.db.lock import CHILD_APP_NAME, Lock, end_orphans, end_sessi
 from migration_guard.errors import GuardError, UsageError
 from migration_guard.frameworks import Framework, detect
 from migration_guard.report.model import Attempt, Report
+from migration_guard.runtime import waiter
 from migration_guard.runtime.progress import Progress
 
 # Diagnosis, planning, recovery and prediction are imported where they are used: a run that
@@ -92,7 +93,7 @@ class Runner:
                 if self._nothing_to_do(lock):
                     return self.report
                 if lock.shared:  # waited beside other replicas, and there is work: the lock for itself
-                    self._acquire(lock, exclusive=True)
+                    self._acquire(lock)
                     if self._nothing_to_do(lock):  # another one got there first, and did it
                         return self.report
                 self._start_early(lock)
@@ -182,19 +183,16 @@ class Runner:
     def _waiting_for_database(self, why: str) -> None:
         self.progress.say(f"waiting for the database: {urls.mask_text(why, self.secrets)}")
 
-    def _acquire(self, lock: Lock, contended=None, share_while_waiting: bool = False, exclusive: bool = False) -> None:
+    def _acquire(self, lock: Lock, contended=None, share_while_waiting: bool = False) -> None:
+        """Without `share_while_waiting`, a lock held shared (the replica waited beside others) is taken
+        for this run alone: the command never runs under a shared hold."""
         self.phase = "waiting for the migration lock"
-
-        def progress(waited, holder):
-            self.progress.say(f"waiting for the migration lock, held by another migrator{holder} ({waited:.0f}s)")
-
-        if exclusive:
-            lock.exclusive(max(0.0, self.settings.lock_timeout - lock.waited_s), progress)
-        else:
-            lock.acquire(self.settings.lock_timeout, progress, contended, share_while_waiting)
+        lock.acquire(self.settings.lock_timeout, lambda waited, holder: self.progress.say(waiter.waiting_note(
+            waited, holder)), contended, share_while_waiting)
         self.report.lock_wait_s = round(lock.waited_s, 3)
-        if lock.waited_s >= 0.5:
-            self.progress.say(f"took the migration lock after waiting {lock.waited_s:.1f}s; reading the state again")
+        took = waiter.took_note(lock.waited_s)
+        if took:
+            self.progress.say(took)
         faults.point("after-lock")
 
     def _adopt_front(self, raw: str):
@@ -202,6 +200,9 @@ class Runner:
         front, self._front = self._front, None
         if front is None:
             return None
+        if front.error is not None:  # its wait for the lock failed (runtime/waiter.py): say so, as if it were ours
+            front.discard()
+            raise front.error
         if front.raw != raw or self.settings.dry_run:
             front.discard()
             return None
@@ -289,9 +290,9 @@ class Runner:
         if graph is None or not self._state.at_head(graph.heads):
             return False
         self.lock = lock
-        shown = ", ".join(sorted(graph.heads))
-        self.progress.say(f"database is at head ({shown}): nothing to do")
-        self._finish("succeeded", f"Nothing to do: the database is already at head ({shown}).")
+        line, summary = waiter.nothing_to_do(graph.heads)
+        self.progress.say(line)
+        self._finish("succeeded", summary)
         return True
 
     def _check_command(self) -> None:

@@ -93,8 +93,11 @@ class Lock:
         `share_while_waiting` (PostgreSQL): a replica that finds the lock held waits for a shared hold
         of it instead, which no migrator holds beside it. When the migrator lets go, every replica
         waiting so is let in at once, to see the database at head side by side, instead of one after
-        another; one that finds work asks for the lock itself (exclusive())."""
-        if self._held:  # taken by try_acquire()
+        another; one that finds work asks for the lock itself: exclusive(), or acquire() again without
+        `share_while_waiting`."""
+        if self._held:  # taken by try_acquire(), or held shared by a waiter (runtime/waiter.py)
+            if self.shared and not share_while_waiting:
+                self.exclusive(max(0.0, timeout - self.waited_s), progress)
             return
         start = time.monotonic()
         if self.dialect == "sqlite":

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import subprocess
+
     from sqlalchemy.engine import Engine  # the guard's own: imported before this is used
 
 
@@ -102,6 +102,8 @@ class Framework:
         """Run the user's own tool (stamp, --sql) with the user's environment, never the bootstrap.
         `started(process)` is called once it runs, for a caller that may have to stop it; `line(text)`
         with each line of its output as it comes, for a caller that reads it meanwhile."""
+        import subprocess  # here: a replica that only waits and finds nothing to do never runs a tool
+
         clean = {k: v for k, v in env.items() if not k.startswith("MIGRATION_GUARD_PLAN")}
         try:
             with subprocess.Popen(argv, cwd=self.cwd, env=clean, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -124,6 +126,9 @@ class Framework:
 
 def _streamed(proc: subprocess.Popen, line, timeout: float) -> tuple[str, str]:
     """communicate(), handing each line of standard output to `line` as it arrives."""
+    import subprocess
+    import threading
+
     errors: list[str] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
     drain.start()

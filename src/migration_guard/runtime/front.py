@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 TYPE_CHECKING = False  # typing's own; this module must not import what it does not use (module doc)
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class Front:
         self.target = target
         self.lock = lock  # held unless `lock.contended`; its session stays open either way
         self.early = None  # runtime.child.Early: the command, waiting at its gate
+        self.error: Exception | None = None  # the wait for the lock failed (runtime/waiter.py)
+        self.began = time.monotonic()
         self.env: dict | None = None  # the environment the early command was started with
 
     def discard(self) -> None:
@@ -85,6 +88,9 @@ def _try(argv: list[str], env: dict, cwd: str) -> Front | None:
     front = Front(raw, target, lock)
     if not lock.try_acquire():
         yield_cpu()
+        from migration_guard.runtime import waiter
+
+        waiter.finish_if_current(front, options, command, cwd, env)  # exits when there is nothing to do
         return front
     reclaim_cpu()  # it yielded to an earlier replica here (_first_here), yet the lock is its own
     from migration_guard.runtime import child
