@@ -3,6 +3,7 @@ database exactly as the plan left it, with not one statement of the command run.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -51,3 +52,31 @@ def test_killed_at_the_gate(tmp_path, pg_url):
     assert proc.returncode == 0, proc.stderr
     assert version(pg_url) == {"e2"} and rows(pg_url, "SELECT note FROM deploy_log") == [("e1 ran",)]
     assert any("an earlier run" in note and "complete_enum" in note for note in report["notes"]), report["notes"]
+
+
+def test_a_command_started_before_the_lock_runs_none_of_the_project_until_it_is_let_on(tmp_path, pg_url):
+    """The first replica on a machine starts its command before it holds the lock (runtime/front.py).
+    Held there, the command imports the tool and nothing of the project: env.py, which would have run
+    within the seconds waited here, runs only once the guard lets it on; killed at its hold, never."""
+    from migration_guard.runtime.child import ChildResult, Early, run
+
+    project = alembic_project(tmp_path / "app", ENUM)
+    env_py = project / "migrations" / "env.py"
+    ran = project / "env-py-ran"
+    env_py.write_text(f"open({str(ran)!r}, 'a').write('ran\\n')\n" + env_py.read_text())
+    env = {"PATH": str(Path(tool("alembic")).parent), "DATABASE_URL": pg_url}
+
+    held = Early(UPGRADE, project, env, hold=True)
+    time.sleep(3)
+    assert held.proc.poll() is None and not ran.exists()
+    held.discard(0)
+    assert held.proc.returncode == -9 and not ran.exists()
+
+    let_on = Early(UPGRADE, project, env, hold=True)
+    time.sleep(3)
+    assert not ran.exists()
+    let_on.release_hold()
+    with open(os.devnull, "w") as quiet:
+        result: ChildResult = run(UPGRADE, project, env, None, [], lambda _e: None, echo=quiet, early=let_on)
+    assert result.exit_code == 0, result.output
+    assert ran.read_text() == "ran\n" and version(pg_url) == {"e2"}

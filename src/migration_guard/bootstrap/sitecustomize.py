@@ -365,17 +365,62 @@ class _PostImportFinder:
         return spec
 
 
-def _chain_next_sitecustomize():
+def _next_sitecustomize():
+    """The sitecustomize.py this one shadows on sys.path, if any."""
     here = os.path.dirname(os.path.abspath(__file__))
     for entry in sys.path:
         folder = os.path.abspath(entry or ".")
         candidate = os.path.join(folder, "sitecustomize.py")
         if folder != here and os.path.isfile(candidate):
-            spec = importlib.util.spec_from_file_location("_migration_guard_next_sitecustomize", candidate)
-            if spec and spec.loader:
-                with contextlib.suppress(Exception):
-                    spec.loader.exec_module(importlib.util.module_from_spec(spec))
-            return
+            return candidate
+    return None
+
+
+def _chain_next_sitecustomize():
+    candidate = _next_sitecustomize()
+    if candidate:
+        spec = importlib.util.spec_from_file_location("_migration_guard_next_sitecustomize", candidate)
+        if spec and spec.loader:
+            with contextlib.suppress(Exception):
+                spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+# The modules a tool's console script starts from, imported while the guard still asks for the lock
+# (_hold): the tool's own code, the same import the script makes first, and none of the project's.
+_WARM = {"alembic.config", "flask.cli"}
+
+
+def _hold():
+    """Started before the guard holds the lock (runtime/child.py, Early with hold), the command has done
+    nothing yet but start Python: it imports the tool's entry module, which its console script would
+    import first anyway, then waits for the guard's word that the lock is held. A gate closed without
+    it means another migrator has the lock: leave, having run none of the project's code."""
+    fd = _state["gate"]
+    if not _next_sitecustomize():  # a project's own one runs before the tool's import, as it would without us
+        entry = _entry_module(sys.argv[0] if sys.argv else "")
+        if entry in _WARM:
+            with contextlib.suppress(Exception):  # the script's own import meets any trouble, and says it
+                importlib.import_module(entry)
+    word = b""
+    with contextlib.suppress(OSError):
+        while len(word) < 5:
+            chunk = os.read(fd, 5 - len(word))
+            if not chunk:
+                break
+            word += chunk
+    if word != b"lock\n":
+        os._exit(75)
+
+
+def _entry_module(script):
+    """The module a console script (pip's, uv's) imports its entry point from; None for anything else."""
+    try:
+        with open(script, encoding="utf-8") as fh:
+            head = fh.read(1024)
+    except (OSError, ValueError):
+        return None
+    found = re.search(r"^from ([A-Za-z_][\w.]*) import \w+$", head, re.M)
+    return found.group(1) if found and "sys.exit(" in head else None
 
 
 if os.environ.get("MIGRATION_GUARD_CHILD") == "1":
@@ -387,5 +432,7 @@ if os.environ.get("MIGRATION_GUARD_CHILD") == "1":
         import _mg_rehearse
 
         _mg_rehearse.install(_HOOKS, _state, _emit)
-    sys.meta_path.insert(0, _PostImportFinder())
+    sys.meta_path.insert(0, _PostImportFinder())  # before _hold's import, which brings SQLAlchemy in
+    if "gate" in _state and os.environ.pop("MIGRATION_GUARD_HOLD", "") == "1":
+        _hold()
 _chain_next_sitecustomize()

@@ -61,19 +61,29 @@ class Early:
     still reads the state and plans, it costs the deploy nothing. The bootstrap holds every
     connection (SQLAlchemy's do_connect, Django's connect) until the guard opens the gate, handing
     over the plan then; a command the guard does not run after all is killed at the gate, having
-    touched nothing. The guard starts it only once it holds the lock, so the one-migrator rule does
-    not depend on the gate."""
+    touched nothing.
 
-    def __init__(self, argv: list[str], cwd: Path, env: dict):
+    With `hold`, it is started before the guard holds the lock (runtime/front.py), and waits at a
+    first gate, before any of the project's code runs, having imported only the tool's entry module
+    (bootstrap, _hold); release_hold() lets it on once the lock is the guard's. So the one-migrator
+    rule never depends on the connection gate: the project's code, env.py and the migrations included,
+    runs only under the lock."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict, hold: bool = False):
         self.opened = False
         read_end, self._gate = os.pipe()
+        extra = {GATE_ENV: str(read_end), **({HOLD_ENV: "1"} if hold else {})}
         try:
-            self.proc = _spawn(argv, cwd, {**child_env(env, None), GATE_ENV: str(read_end)}, (read_end,))
+            self.proc = _spawn(argv, cwd, {**child_env(env, None), **extra}, (read_end,))
         except BaseException:
             os.close(self._gate)
             raise
         finally:
             os.close(read_end)
+
+    def release_hold(self) -> None:
+        with contextlib.suppress(OSError):  # a command that died at its hold: run() reads its exit
+            os.write(self._gate, b"lock\n")
 
     def open(self, plan_file: str | None) -> subprocess.Popen:
         if self._gate >= 0:
@@ -106,16 +116,18 @@ class Early:
 
 
 GATE_ENV = "MIGRATION_GUARD_GATE_FD"
+HOLD_ENV = "MIGRATION_GUARD_HOLD"
 
 
-def start_early(argv: list[str], cwd: Path, env: dict, dialect: str) -> Early | None:
-    """The command started now, held at its gate; None when the gate could not hold it (can_start_early).
-    `env` gets the application name that marks the command's PostgreSQL sessions as a guarded run's."""
+def start_early(argv: list[str], cwd: Path, env: dict, dialect: str, hold: bool = False) -> Early | None:
+    """The command started now, held at its gate (and with `hold`, at its first gate: see Early); None
+    when the gate could not hold it (can_start_early). `env` gets the application name that marks the
+    command's PostgreSQL sessions as a guarded run's."""
     if not can_start_early(argv, cwd, env):
         return None
     if dialect == "postgresql":
         env.setdefault("PGAPPNAME", CHILD_APP_NAME)
-    return Early(argv, cwd, env)
+    return Early(argv, cwd, env, hold)
 
 
 def can_start_early(argv: list[str], cwd: Path, env: dict) -> bool:

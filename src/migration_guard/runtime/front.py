@@ -3,11 +3,12 @@
 Every replica of a deploy starts the guard at once, and on a small machine their start-up shares the
 cores: whoever asks for the lock first migrates, and the others only wait. So the question comes
 before anything else is imported (the CLI, the runner, the reports): a plain driver connection and
-one non-blocking try. The one that gets the lock starts its command at once, held at its gate
-(runtime/child.py, Early), so the command's own start-up overlaps the guard's. One that does not get
-it will most likely find nothing to do: it yields the CPU (nice 19) to the one that migrates before
-it imports the rest. Replicas on one machine tell each other apart even sooner, before the driver is
-imported (_first_here).
+one non-blocking try. The one that gets the lock lets its command go on to its gate (runtime/child.py,
+Early), so the command's own start-up overlaps the guard's. One that does not get it will most likely
+find nothing to do: it yields the CPU (nice 19) to the one that migrates before it imports the rest,
+and when the database is at head it finishes here (runtime/waiter.py). Replicas on one machine tell
+each other apart even sooner, before the driver is imported (_first_here); the first one starts its
+command before it even asks, held before any of the project's code runs until the lock is its own.
 
 Only a plain case is tried: `run` with the URL in `--database-url`, MIGRATION_GUARD_DATABASE_URL or
 DATABASE_URL (and no pyproject.toml settings that could name another), not a dry run. The runner
@@ -76,30 +77,51 @@ def _try(argv: list[str], env: dict, cwd: str) -> Front | None:
         raw = env.get("DATABASE_URL")
     if not raw:
         return None
-    if not _first_here(raw, env):
+    first = _first_here(raw, env)
+    if not first:
         yield_cpu()
-    from migration_guard.db.lock import Lock
     from migration_guard.db.target import read
 
     target = read(raw)
     if target is None or target.dialect == "sqlite":
         return None  # SQLite's lock is a file beside the database: nothing to gain from this
-    lock = Lock.on(target, connect_timeout=0.1)  # one connection attempt: the runner waits for a slow server
+    # The first here will most likely migrate: its command starts now, held before any of the project's
+    # code runs, while this process imports the driver and asks for the lock.
+    early = _start(command, cwd, env, target.dialect, hold=True) if first else None
+    try:
+        from migration_guard.db.lock import Lock
+
+        lock = Lock.on(target, connect_timeout=0.1)  # one connection attempt: the runner waits for a slow server
+        got = lock.try_acquire()
+    except BaseException:
+        if early is not None:
+            early.discard(0)
+        raise
     front = Front(raw, target, lock)
-    if not lock.try_acquire():
+    if not got:
+        if early is not None:
+            early.discard(0)  # another migrator has the lock: the command dies at its hold, having run nothing
         yield_cpu()
         from migration_guard.runtime import waiter
 
         waiter.finish_if_current(front, options, command, cwd, env)  # exits when there is nothing to do
         return front
     reclaim_cpu()  # it yielded to an earlier replica here (_first_here), yet the lock is its own
+    if early is not None:
+        early.release_hold()
+    else:
+        early = _start(command, cwd, env, target.dialect)
+    front.early, front.env = early, env
+    return front
+
+
+def _start(command: list[str], cwd: str, env: dict, dialect: str, hold: bool = False):
     from migration_guard.runtime import child
 
     try:
-        front.early, front.env = child.start_early(command, cwd, env, target.dialect), env
+        return child.start_early(command, cwd, env, dialect, hold)
     except Exception:
-        front.early = None  # the runner says why the command cannot start
-    return front
+        return None  # the runner says why the command cannot start
 
 
 _priority: int | None = None  # the priority this process had before it yielded
