@@ -160,8 +160,10 @@ def _first_here(raw: str, env: dict) -> bool:
     the database's own lock decides who migrates, and a replica on another machine never sees the file.
     A file that cannot be opened makes no one yield."""
     global _hint
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no hint, no one yields
+        return True
     if _hint is not None:  # an earlier try in this process (tests): let go of it first
         os.close(_hint)
         _hint = None
