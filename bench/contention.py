@@ -7,18 +7,20 @@ alternate (single, sixteen, single, sixteen, ...) and the medians are compared. 
 1.5x.
 
 How the guard keeps a crowd cheap: every replica asks for the lock first, on a plain psycopg2
-session, before the CLI is imported (runtime/front.py); the one that gets it starts its command at
-once; the others lower their priority (nice 10), read the revision files while they wait inside the
-server, and once the lock is theirs see the database at head from the version table without
-importing SQLAlchemy or Alembic (runtime/at_head.py).
+session, before the CLI is imported (runtime/front.py). Replicas on one machine tell each other apart
+sooner still, by a file lock in the temporary folder: all but the first yield the CPU (nice 19) before
+they import the driver, and the first starts its command before it even asks. The others wait inside
+the server for a shared hold of the lock, reading the revision files and importing what their end
+needs meanwhile; when the migrator lets go they are all let in at once, see the database at head
+from the version table (runtime/at_head.py), and finish before the CLI is imported
+(runtime/waiter.py): about 70 ms of CPU each, against about 110 ms before the waiter path.
 
-Numbers here (2 vCPUs, PostgreSQL 15 on localhost, Python 3.11, quiet machine, --runs 5): before
-this design 5.7x-6.0x; now 1.64x-1.80x (sixteen 1.33-1.43 s against one 0.79-0.82 s), exits spread
-over 0.08-0.10 s. MISSED. The floor on this machine: sixteen bare `python -c "import psycopg2;
-psycopg2.connect(...)"` started together take 0.40 s of the two cores before the last one has
-connected (psycopg2 imports `ssl`), against a whole single run of 0.80 s; a crowd therefore costs
-at least ~1.4x before the guard does anything of its own, and the guard's own start (its modules,
-the lock, the report) is what stands between that and 1.5x.
+Numbers here (2 vCPUs, PostgreSQL 15 on localhost, Python 3.11): first version 5.7x-6.0x; session 2
+1.64x-1.80x (missed). Now, on a machine whose speed drifts by +-10% minute to minute, eight
+invocations of --runs 5 to 7: 1.29x, 1.31x, 1.35x, 1.38x, 1.40x, 1.42x, 1.44x, 1.56x (median 1.39x;
+one of eight over the target), exits spread over 0.04-0.07 s. What a crowd still costs: the
+bench starting sixteen processes (0.10-0.13 s of Popen), their sixteen interpreters starting
+together before any can tell it is not first, and each waiter's ~70 ms of CPU.
 
     python bench/contention.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
                                [--replicas 16] [--revisions 50] [--runs 3]
