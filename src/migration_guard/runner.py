@@ -261,7 +261,7 @@ class Runner:
         """Another replica migrates: this one will most likely find nothing to do. It yields the CPU to
         that one (whose command shares the machine's cores in a crowded deploy) and reads the revision
         files now rather than while it holds the lock, where every replica behind it would wait too."""
-        from migration_guard.runtime.front import yield_cpu
+        from migration_guard.runtime.priority import yield_cpu
 
         yield_cpu()
         _ = self._graph
@@ -274,7 +274,7 @@ class Runner:
         return revision_files.graph(self._scripts)
 
     def _spawn_early(self) -> None:
-        from migration_guard.runtime.front import reclaim_cpu
+        from migration_guard.runtime.priority import reclaim_cpu
 
         reclaim_cpu()  # a replica that waited migrates after all: its command is not to inherit the low priority
         if self._early is None:
@@ -333,7 +333,7 @@ class Runner:
             pending = ahead.plan(self, framework, self.engine, dialect, pending or [], child_plan, acted_on)
             if pending is None:
                 return
-        from migration_guard.runtime.front import reclaim_cpu
+        from migration_guard.runtime.priority import reclaim_cpu
 
         reclaim_cpu()  # a replica that waited migrates after all, at its old priority where it may
         for number in range(1, self.settings.max_attempts + 1):

@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from migration_guard.db.lock import PG_LOCK_KEY
 from migration_guard.runner import Runner
-from migration_guard.runtime import front
+from migration_guard.runtime import front, priority
 from migration_guard.settings import Settings
 from tests.support.guard import tool
 from tests.support.projects import Rev, alembic_project
@@ -56,7 +56,7 @@ def test_a_held_lock_is_waited_for_at_low_priority(tmp_path: Path, pg_url: str) 
             assert os.getpriority(os.PRIO_PROCESS, 0) == 19
         finally:
             found.discard()
-            front.reclaim_cpu()
+            priority.reclaim_cpu()
     holder.dispose()
     assert os.getpriority(os.PRIO_PROCESS, 0) == (before if os.geteuid() == 0 else 19)
 
@@ -65,7 +65,7 @@ def test_a_held_lock_is_waited_for_at_low_priority(tmp_path: Path, pg_url: str) 
 # ends with shows whether it yielded before it tried to connect.
 TRY_FRONT = '''
 import os, sys
-from migration_guard.runtime import front
+from migration_guard.runtime import front, priority
 try:
     front._try(["run", "--", "true"], {**os.environ, "DATABASE_URL": sys.argv[1]}, sys.argv[2])
 except Exception:
@@ -74,8 +74,8 @@ print(os.getpriority(os.PRIO_PROCESS, 0))
 '''
 HOLD_HINT = '''
 import os, sys, time
-from migration_guard.runtime import front
-print(front._first_here(sys.argv[1], dict(os.environ)), flush=True)
+from migration_guard.runtime import front, priority
+print(priority.first_here(sys.argv[1], dict(os.environ)), flush=True)
 time.sleep(60)
 '''
 
@@ -100,9 +100,9 @@ def test_a_second_guard_on_this_machine_yields_before_it_connects(tmp_path: Path
         assert _priority_after_front(url, env) == 19
         assert _priority_after_front(url.replace("s3cret-pw", "other"), env) == 19  # same database
         other = next(url.replace("/shop", f"/shop{n}") for n in range(100)
-                     if front.hint_path(url.replace("/shop", f"/shop{n}"), env) != front.hint_path(url, env))
+                     if priority.hint_path(url.replace("/shop", f"/shop{n}"), env) != priority.hint_path(url, env))
         assert _priority_after_front(other, env) != 19  # another database
-        made = {os.path.basename(front.hint_path(u, env)) for u in (url, other)}
+        made = {os.path.basename(priority.hint_path(u, env)) for u in (url, other)}
         assert {p.name for p in tmp_path.iterdir()} == made  # and none for the other password
     finally:
         first.kill()

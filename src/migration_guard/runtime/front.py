@@ -7,7 +7,7 @@ one non-blocking try. The one that gets the lock lets its command go on to its g
 Early), so the command's own start-up overlaps the guard's. One that does not get it will most likely
 find nothing to do: it yields the CPU (nice 19) to the one that migrates before it imports the rest,
 and when the database is at head it finishes here (runtime/waiter.py). Replicas on one machine tell
-each other apart even sooner, before the driver is imported (_first_here); the first one starts its
+each other apart even sooner, before the driver is imported (runtime/priority.py); the first one starts its
 command before it even asks, held before any of the project's code runs until the lock is its own.
 
 Only a plain case is tried: `run` with the URL in `--database-url`, MIGRATION_GUARD_DATABASE_URL or
@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+
+from migration_guard.runtime import priority
 
 TYPE_CHECKING = False  # typing's own; this module must not import what it does not use (module doc)
 if TYPE_CHECKING:
@@ -77,9 +79,9 @@ def _try(argv: list[str], env: dict, cwd: str) -> Front | None:
         raw = env.get("DATABASE_URL")
     if not raw:
         return None
-    first = _first_here(raw, env)
+    first = priority.first_here(raw, env)
     if not first:
-        yield_cpu()
+        priority.yield_cpu()
     from migration_guard.db.target import read
 
     target = read(raw)
@@ -101,12 +103,12 @@ def _try(argv: list[str], env: dict, cwd: str) -> Front | None:
     if not got:
         if early is not None:
             early.discard(0)  # another migrator has the lock: the command dies at its hold, having run nothing
-        yield_cpu()
+        priority.yield_cpu()
         from migration_guard.runtime import waiter
 
         waiter.finish_if_current(front, options, command, cwd, env)  # exits when there is nothing to do
         return front
-    reclaim_cpu()  # it yielded to an earlier replica here (_first_here), yet the lock is its own
+    priority.reclaim_cpu()  # it yielded to an earlier replica here (first_here), yet the lock is its own
     if early is not None:
         early.release_hold()
     else:
@@ -122,75 +124,6 @@ def _start(command: list[str], cwd: str, env: dict, dialect: str, hold: bool = F
         return child.start_early(command, cwd, env, dialect, hold)
     except Exception:
         return None  # the runner says why the command cannot start
-
-
-_priority: int | None = None  # the priority this process had before it yielded
-
-
-def yield_cpu() -> None:
-    """A replica that waits gives the cores to the one that migrates: the lowest priority (nice 19),
-    since a crowd of waiters at a middle one would still outweigh the migrator together."""
-    global _priority
-    with contextlib.suppress(OSError, AttributeError):
-        now = os.getpriority(os.PRIO_PROCESS, 0)
-        _priority = now if _priority is None else _priority
-        os.setpriority(os.PRIO_PROCESS, 0, max(now, 19))
-
-
-def reclaim_cpu() -> None:
-    """A replica that waited and then finds work migrates at its old priority again where it may (root,
-    as in most containers, or a RLIMIT_NICE that allows it); elsewhere it stays low, which costs only
-    when something else on its machine wants the cores."""
-    global _priority
-    if _priority is not None:
-        with contextlib.suppress(OSError, AttributeError):
-            os.setpriority(os.PRIO_PROCESS, 0, _priority)
-            _priority = None
-
-
-_hint: int | None = None  # the file lock _first_here holds, until the process ends
-
-
-def _first_here(raw: str, env: dict) -> bool:
-    """Is this the first guard on this machine to run for this database?
-
-    Replicas started together on one machine share its cores, and all but the first will most likely
-    only wait. A file lock in the temporary folder tells them apart before each has imported the driver
-    and connected, which is most of a replica's start: the others yield the CPU at once. Only a hint:
-    the database's own lock decides who migrates, and a replica on another machine never sees the file.
-    A file that cannot be opened makes no one yield."""
-    global _hint
-    try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no hint, no one yields
-        return True
-    if _hint is not None:  # an earlier try in this process (tests): let go of it first
-        os.close(_hint)
-        _hint = None
-    try:
-        fd = os.open(hint_path(raw, env), os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return False
-    _hint = fd
-    return True
-
-
-HINT_FILES = 32
-
-
-def hint_path(raw: str, env: dict) -> str:
-    """One of a few files, chosen by where the database is (what follows the URL's `@`: never the
-    password): the temporary folder does not fill with a file per database, and two databases that
-    share a file only make a replica of one yield to a guard of the other."""
-    import zlib
-
-    where = raw.rpartition("@")[2].encode("utf-8", "replace")
-    return os.path.join(env.get("TMPDIR") or "/tmp", f"migration-guard-{zlib.crc32(where) % HINT_FILES:02d}.lock")
 
 
 def _text(path: str) -> str:
