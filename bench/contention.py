@@ -16,14 +16,14 @@ from the version table (runtime/at_head.py), and finish before the CLI is import
 (runtime/waiter.py): about 70 ms of CPU each, against about 110 ms before the waiter path.
 
 Numbers here (2 vCPUs, PostgreSQL 15 on localhost, Python 3.11): first version 5.7x-6.0x; session 2
-1.64x-1.80x (missed). Now, on a machine whose speed drifts by +-10% minute to minute, eight
-invocations of --runs 5 to 7: 1.29x, 1.31x, 1.35x, 1.38x, 1.40x, 1.42x, 1.44x, 1.56x (median 1.39x;
-one of eight over the target), exits spread over 0.04-0.07 s. What a crowd still costs: the
+1.64x-1.80x (missed). Now, on a machine whose speed drifts by +-10% minute to minute, ten
+invocations of --runs 5 to 7: 1.29x, 1.31x, 1.32x, 1.35x, 1.38x, 1.40x, 1.42x, 1.44x, 1.56x, 1.58x
+(median 1.39x; two of ten over the target), exits spread over 0.04-0.07 s. What a crowd still costs: the
 bench starting sixteen processes (0.10-0.13 s of Popen), their sixteen interpreters starting
 together before any can tell it is not first, and each waiter's ~70 ms of CPU.
 
     python bench/contention.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
-                               [--replicas 16] [--revisions 50] [--runs 3]
+                               [--replicas 16] [--revisions 50] [--runs 7]
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database-url", default=DEFAULT_URL)
     ap.add_argument("--replicas", type=int, default=16)
     ap.add_argument("--revisions", type=int, default=50)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=7,
+                    help="alternating runs of each side; medians are compared (this machine drifts: more is steadier)")
     ap.add_argument("--no-compile", action="store_true", help="do not compile the guard's bytecode first")
     args = ap.parse_args(argv)
     if not args.no_compile:

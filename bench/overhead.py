@@ -26,8 +26,9 @@ Numbers here (2 vCPUs, PostgreSQL 15 on localhost, Python 3.11, SQLAlchemy 2.1, 
 psycopg2; the guard's modules compiled first, as an install has them). First version: no-op 1.13x,
 full run 1.56x. Session 2: no-op 0.26x-0.27x, full run 1.14x-1.25x (missed). Now, on a machine whose
 speed drifts by +-10% from one minute to the next (bare runs of the same work took 0.82 s to 1.18 s):
-no-op 0.18x-0.24x (met); full run, eleven invocations of --runs 7 to 15: 1.01x, 1.01x, 1.05x, 1.07x,
-1.07x, 1.08x, 1.08x, 1.09x, 1.10x, 1.11x, 1.16x: median 1.08x, two of eleven over the target.
+no-op 0.18x-0.24x (met); full run, thirteen invocations of --runs 7 to 15: 1.01x, 1.01x, 1.05x,
+1.07x, 1.07x, 1.08x, 1.08x, 1.08x, 1.09x, 1.10x, 1.11x, 1.11x, 1.16x: median 1.08x, three of thirteen
+over the target.
 Where the rest goes, timed over fifteen runs: the guard starts the command 37 ms after it starts
 itself (Python's start, its script's `re`, `subprocess`), the command then takes as long as bare
 (0.993 s against 0.994 s: the guard's own 0.12 s of CPU, mostly importing the driver, click and the
@@ -258,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL, help=f"server admin URL (default {DEFAULT_URL})")
     parser.add_argument("--revisions", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11,
+                        help="interleaved runs of each side (this machine drifts: more is steadier)")
     parser.add_argument("--no-compile", action="store_true", help="do not compile the guard's bytecode first")
     args = parser.parse_args(argv)
     if not args.no_compile:
