@@ -31,7 +31,6 @@ PG_LOCK_KEY = zlib.crc32(b"migration-guard") * 4096 + 7
 WAIT_SLICE_S = 0.5
 
 
-
 class Lock:
     """Held from acquire() to release(); `waited_s` says how long another migrator held it.
 
