@@ -274,9 +274,6 @@ class Runner:
         return revision_files.graph(self._scripts)
 
     def _spawn_early(self) -> None:
-        from migration_guard.runtime.priority import reclaim_cpu
-
-        reclaim_cpu()  # a replica that waited migrates after all: its command is not to inherit the low priority
         if self._early is None:
             from migration_guard.runtime import child
 
@@ -333,9 +330,6 @@ class Runner:
             pending = ahead.plan(self, framework, self.engine, dialect, pending or [], child_plan, acted_on)
             if pending is None:
                 return
-        from migration_guard.runtime.priority import reclaim_cpu
-
-        reclaim_cpu()  # a replica that waited migrates after all, at its old priority where it may
         for number in range(1, self.settings.max_attempts + 1):
             self.progress.begin_attempt(number, pending or [])
             self.phase = f"attempt {number} ran the command"

@@ -141,3 +141,23 @@ def test_the_runner_lets_go_of_a_lock_for_another_url(tmp_path: Path, pg_url: st
     assert report.status == "succeeded" and report.database["dialect"] == "sqlite"
     assert lock_is_free(pg_url)
     assert found.early is None or found.early.proc.poll() is not None
+
+
+def test_a_command_started_after_yielding_gets_the_old_priority_back(tmp_path: Path) -> None:
+    """A replica that yielded while it waited and then migrates: its command is not left at nice 19
+    where the system lets the guard take its priority back (root, as in most containers)."""
+    from migration_guard.runtime import child
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    priority.yield_cpu()
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, 0) == 19
+        argv = [sys.executable, "-c", "import os; print('nice', os.getpriority(os.PRIO_PROCESS, 0))"]
+        with open(os.devnull, "w") as quiet:
+            result = child.run(argv, tmp_path, {"PATH": os.environ.get("PATH", "")}, None, [], lambda _e: None,
+                               echo=quiet)
+    finally:
+        priority.reclaim_cpu()
+    expected = before if os.geteuid() == 0 else 19
+    assert result.exit_code == 0 and f"nice {expected}" in result.output
+    assert os.getpriority(os.PRIO_PROCESS, 0) == expected

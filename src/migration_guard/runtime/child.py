@@ -20,6 +20,7 @@ from migration_guard.bootstrap import DIR as BOOTSTRAP_DIR
 from migration_guard.bootstrap import EVENT_PREFIX
 from migration_guard.db.lock import CHILD_APP_NAME
 from migration_guard.errors import UsageError
+from migration_guard.runtime import priority
 
 TYPE_CHECKING = False  # typing's own, without importing typing on the way to starting the command
 if TYPE_CHECKING:
@@ -151,6 +152,9 @@ def can_start_early(argv: list[str], cwd: Path, env: dict) -> bool:
 
 
 def _spawn(argv: list[str], cwd: Path, env: dict, pass_fds: tuple = ()) -> subprocess.Popen:
+    # A replica that yielded the CPU while it waited (runtime/priority.py) and migrates after all: its
+    # command is not to inherit the low priority. Every command starts here, so this is the one place.
+    priority.reclaim_cpu()
     try:
         # Its own process group, so a stop reaches `sh -c` wrappers' children too.
         return subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -108,7 +108,6 @@ def _try(argv: list[str], env: dict, cwd: str) -> Front | None:
 
         waiter.finish_if_current(front, options, command, cwd, env)  # exits when there is nothing to do
         return front
-    priority.reclaim_cpu()  # it yielded to an earlier replica here (first_here), yet the lock is its own
     if early is not None:
         early.release_hold()
     else:

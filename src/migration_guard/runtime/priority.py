@@ -4,7 +4,7 @@ A deploy starts every replica at once. Where they share a machine, the one that 
 its cores with all the others, which only wait and then find nothing to do; its command's start-up is
 most of a short migration's time. So a replica that waits lowers its priority as soon as it can tell
 (first_here on one machine, before it has imported the driver; runtime/front.py once the database's
-lock says so), and takes it back if it finds work after all.
+lock says so), and takes it back when it starts a command after all (runtime/child.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def yield_cpu() -> None:
 
 
 def reclaim_cpu() -> None:
-    """A replica that waited and then finds work migrates at its old priority again where it may (root,
+    """A replica that waited and then starts a command migrates at its old priority again where it may (root,
     as in most containers, or a RLIMIT_NICE that allows it); elsewhere it stays low, which costs only
     when something else on its machine wants the cores."""
     global _priority
