@@ -18,7 +18,6 @@ TYPE_CHECKING = False  # typing's own: this path imports only what it uses (modu
 if TYPE_CHECKING:
     from migration_guard.runtime.front import Front
 
-PREFIX = "migration-guard:"
 # Options that change nothing in a "nothing to do" outcome, bare and with a value; any other option
 # (a report file, dedupe settings, an option added later) sends the replica the full way.
 _BARE = ("--no-github", "--no-github-comment", "--no-preflight")
@@ -72,10 +71,12 @@ def finish_if_current(front: Front, options: list[str], command: list[str], cwd:
     from migration_guard.report.console import human_summary
     from migration_guard.report.model import Report
     from migration_guard.runtime import at_head
+    from migration_guard.runtime.progress import Progress
 
+    say = Progress(sys.stderr).say
     lock = front.lock
     try:
-        lock.acquire(timeout, lambda waited, holder: _say(waiting_note(waited, holder)), share_while_waiting=True)
+        lock.acquire(timeout, lambda waited, holder: say(waiting_note(waited, holder)), share_while_waiting=True)
     except GuardError as exc:
         front.error = exc
         return
@@ -83,9 +84,9 @@ def finish_if_current(front: Front, options: list[str], command: list[str], cwd:
         return
     took = took_note(lock.waited_s)
     if took:
-        _say(took)
+        say(took)
     line, summary = nothing_to_do(graph.heads)
-    _say(line)
+    say(line)
     report = Report(status="succeeded", command=list(command), summary=summary, framework=found.name,
                     database={"dialect": front.target.dialect, "url": front.target.masked},
                     lock_wait_s=round(lock.waited_s, 3), duration_s=round(time.monotonic() - front.began, 3))
@@ -124,8 +125,3 @@ def _plain_flags(options: list[str], env: dict) -> tuple[float, str | None] | No
     if timeout < 0 or framework not in (None, "alembic", "flask", "flask-migrate"):
         return None
     return timeout, framework
-
-
-def _say(text: str) -> None:
-    sys.stderr.write(f"{PREFIX} {text}\n")
-    sys.stderr.flush()
