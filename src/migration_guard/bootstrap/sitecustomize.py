@@ -42,13 +42,7 @@ def _pass_gate():
     fd = _state.pop("gate", None)
     if fd is None:
         return
-    data = b""
-    with contextlib.suppress(OSError):
-        while True:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            data += chunk
+    data = _read_gate(fd)
     with contextlib.suppress(OSError):
         os.close(fd)
     if not data.startswith(b"go"):
@@ -57,6 +51,19 @@ def _pass_gate():
     if path:
         os.environ["MIGRATION_GUARD_PLAN_FILE"] = path
     _load_plan()
+
+
+def _read_gate(fd, size=None):
+    """What the guard writes on the gate: `size` bytes (the hold's word; what follows is the connection
+    gate's), or everything until the guard closes it."""
+    data = b""
+    with contextlib.suppress(OSError):
+        while size is None or len(data) < size:
+            chunk = os.read(fd, 4096 if size is None else size - len(data))
+            if not chunk:
+                break
+            data += chunk
+    return data
 
 
 def _load_plan():
@@ -401,14 +408,7 @@ def _hold():
         if entry in _WARM:
             with contextlib.suppress(Exception):  # the script's own import meets any trouble, and says it
                 importlib.import_module(entry)
-    word = b""
-    with contextlib.suppress(OSError):
-        while len(word) < 5:
-            chunk = os.read(fd, 5 - len(word))
-            if not chunk:
-                break
-            word += chunk
-    if word != b"lock\n":
+    if _read_gate(fd, 5) != b"lock\n":
         os._exit(75)
 
 
